@@ -1,0 +1,23 @@
+"""Reads for accounts."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from qiyue.accounts.models import ApiToken, Department, User
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def departments() -> QuerySet[Department]:
+    return Department.objects.select_related("head", "parent").order_by("path")
+
+
+def active_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).select_related("department", "role")
+
+
+def user_with_role(pk: int) -> User | None:
+    return User.objects.select_related("role", "department").filter(pk=pk).first()

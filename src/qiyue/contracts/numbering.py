@@ -1,0 +1,53 @@
+"""Contract numbers from per-type patterns such as ``XS-{year}-{seq:05}``.
+
+Numbers are gap-free per type and year: the sequence row is incremented inside the
+transaction that creates the contract, so a failed creation rolls the increment back,
+and concurrent creators queue on the row (PostgreSQL row lock; SQLite's immediate write
+transaction)."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from qiyue.contracts.models import ContractType, NumberSequence
+
+ALLOWED_FIELDS = {"year", "month", "code", "seq"}
+
+
+def validate_pattern(pattern: str) -> None:
+    """Refuse patterns with unknown fields, attribute access or no ``{seq}``."""
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ValidationError(_("Invalid number pattern: %(e)s") % {"e": exc}) from None
+    fields = [name for _lit, name, _spec, _conv in parts if name is not None]
+    for name in fields:
+        if name not in ALLOWED_FIELDS:
+            raise ValidationError(_("Unknown field {%(f)s} in number pattern.") % {"f": name})
+    if "seq" not in fields:
+        raise ValidationError(_("A number pattern must contain {seq}."))
+    try:
+        render(pattern, code="X", on=date(2000, 1, 1), seq=1)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ValidationError(_("Invalid number pattern: %(e)s") % {"e": exc}) from None
+
+
+def render(pattern: str, *, code: str, on: date, seq: int) -> str:
+    return pattern.format(year=on.year, month=f"{on.month:02d}", code=code, seq=seq)
+
+
+def allocate_number(contract_type: ContractType, *, on: date) -> str:
+    """The next number for the type; call inside the creating transaction."""
+    assert connection.in_atomic_block, "allocate_number must run inside a transaction"
+    per_year = "{year" in contract_type.number_pattern
+    year = on.year if per_year else 0
+    seq, _created = NumberSequence.objects.get_or_create(contract_type=contract_type, year=year)
+    NumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
+    last = NumberSequence.objects.values_list("last", flat=True).get(pk=seq.pk)
+    return render(contract_type.number_pattern, code=contract_type.code, on=on, seq=last)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PartiesConfig(AppConfig):
+    name = "qiyue.parties"
+    label = "parties"
+    verbose_name = _("Customers")

@@ -1,0 +1,40 @@
+"""Reads of customers for users; every one goes through ``visible_to``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from qiyue.parties.models import Party
+
+
+def parties_for(user: Any, *, q: str = "", status: str = "") -> QuerySet[Party]:
+    qs = Party.objects.visible_to(user, "view").select_related("owner", "department")
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(short_name__icontains=q) | Q(credit_code__icontains=q)
+        )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-id")
+
+
+def party_for(user: Any, pk: int, action: str = "view") -> Party:
+    """One customer the user may act on, or 404."""
+    party = (
+        Party.objects.visible_to(user, action)
+        .select_related("owner", "department")
+        .annotate(contract_count=Count("contracts", distinct=True))
+        .filter(pk=pk)
+        .first()
+    )
+    if party is None:
+        raise Http404
+    return party
+
+
+def party_choices_for(user: Any, *, q: str = "", limit: int = 20) -> QuerySet[Party]:
+    """Customers offered in pickers and autocomplete."""
+    return parties_for(user, q=q).exclude(status=Party.Status.BLOCKED)[:limit]
