@@ -1,0 +1,66 @@
+"""Shared fixtures: one small company with every persona the access tests need.
+
+Personas (all with the password ``pw``):
+- ``admin``: superuser, role admin
+- ``manager``: management, all data, head of 管理层 (the root department)
+- ``sales1``: sales in 销售一部 (data scope: own records) — the usual *owner*
+- ``colleague``: sales in 销售一部 too — same department, not the owner
+- ``head1``: head of 销售一部 (role sales) — sees the department's records
+- ``viewer``: read-only role in 销售一部 (data scope: own department)
+- ``sales2``: sales in 销售二部 — the *outsider*, must get 404 for sales1's records
+- ``legal``, ``finance``: all data, may approve
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from qiyue.accounts import actions as account_actions
+from qiyue.demo import ensure_org
+
+PASSWORD = "pw"
+
+
+@pytest.fixture
+def org(db: Any) -> SimpleNamespace:
+    base = ensure_org(password=PASSWORD)
+    users, depts, roles = base["users"], base["departments"], base["roles"]
+    extra = {}
+    for username, role, dept in [
+        ("colleague", "sales", "销售一部"),
+        ("head1", "sales", "销售一部"),
+        ("viewer", "viewer", "销售一部"),
+    ]:
+        extra[username] = account_actions.create_user(
+            actor=None,
+            username=username,
+            password=PASSWORD,
+            department=depts[dept],
+            role=roles[role],
+        )
+    account_actions.set_department_head(
+        actor=None, department=depts["销售一部"], head=extra["head1"]
+    )
+    return SimpleNamespace(**users, **extra, departments=depts, roles=roles, types=base["types"])
+
+
+@pytest.fixture
+def login(client: Client) -> Any:
+    """``login(user)`` returns a test client logged in as that user."""
+
+    def _login(user: Any) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return _login
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2 at full strength costs ~0.3 s per user; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
