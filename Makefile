@@ -8,7 +8,7 @@ QIYUE_DATA_DIR ?= $(CURDIR)/var
 export QIYUE_DATA_DIR
 PYTEST_ARGS ?=
 
-.PHONY: run install install-dev test test-pg test-browser lint lock messages clean
+.PHONY: run install install-dev system-deps test test-pg test-browser lint lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
 install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
+
+# Debian packages for the browser tests and Chinese text in screenshots (root, apt-get).
+system-deps:
+	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then \
+		echo "system packages present"; \
+	else \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			chromium fonts-noto-cjk; \
+	fi
 
 run: install
 	$(BIN)/qiyue migrate --no-input
@@ -45,8 +54,8 @@ test-browser: install-dev
 	QIYUE_DATA_DIR=$(CURDIR)/var/test-browser $(BIN)/pytest -m browser -p no:xdist $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
 # Re-pin dependencies after editing pyproject.toml.

@@ -1,0 +1,71 @@
+"""Helpers shared by the views: pagination, safe redirects, the language cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+PAGE_SIZES = (10, 25, 50, 100)
+
+
+def as_id(raw: object) -> int | None:
+    """A database id from user input, or None. ASCII digits only (``"²".isdigit()`` is
+    true but ``int`` refuses it) and short enough to fit the database's integers."""
+    text = str(raw or "")
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
+def page_size_of(request: HttpRequest) -> int:
+    size = as_id(request.GET.get("page_size"))
+    if size is None:
+        return DEFAULT_PAGE_SIZE
+    return max(1, min(size, MAX_PAGE_SIZE))
+
+
+def paginate(request: HttpRequest, rows: Any) -> Page[Any]:
+    """The requested page of ``rows``; out-of-range page numbers give the last page."""
+    paginator = Paginator(rows, page_size_of(request))
+    return paginator.get_page(request.GET.get("page"))
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind a proxy the operator sets up forwarding; REMOTE_ADDR is what we can trust.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` target if it stays on this site, else ``fallback`` (a URL name)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    from django.urls import reverse
+
+    return reverse(fallback)
+
+
+def redirect_next(request: HttpRequest, fallback: str) -> HttpResponse:
+    return redirect(safe_next(request, fallback))
+
+
+def set_language_cookie(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
