@@ -103,16 +103,14 @@ TRADES = [
     ("新能源", "电力、热力生产和供应业"),
     ("商贸", "批发和零售业"),
 ]
-TITLES = [
-    "{p}年度软件许可合同",
-    "{p}系统集成服务合同",
-    "{p}设备采购合同",
-    "{p}运维服务协议",
-    "{p}战略合作框架协议",
-    "{p}保密协议",
-    "{p}数据服务合同",
-    "{p}技术咨询合同",
-]
+# Titles per contract type, so a 保密协议 reads like one.
+TITLES = {
+    "XS": ["{p}年度软件许可合同", "{p}设备销售合同", "{p}数据服务销售合同"],
+    "FW": ["{p}系统集成服务合同", "{p}运维服务协议", "{p}技术咨询服务合同"],
+    "CG": ["{p}设备采购合同", "{p}原材料采购合同"],
+    "KJ": ["{p}战略合作框架协议", "{p}年度采购框架协议"],
+    "BM": ["{p}保密协议"],
+}
 
 
 def demo_credit_code(rng: random.Random) -> str:
@@ -229,7 +227,7 @@ def _demo_contracts(
             ahead = rng.choice([12, 25, 45, 75, 88, 150, 240, 400, 700])
             expiry = today + timedelta(days=ahead)
         data: dict[str, Any] = {
-            "title": rng.choice(TITLES).format(p=party.short_name or party.name),
+            "title": rng.choice(TITLES[code]).format(p=party.short_name or party.name),
             "contract_type": types[code].pk,
             "counterparty": party.pk,
             "amount": amount,

@@ -113,6 +113,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "qiyue.sqlite3"),
+            # A file, not Django's shared-cache in-memory default: tests then run with
+            # the same WAL + IMMEDIATE locking as production, and concurrent writers
+            # queue on the busy timeout instead of failing with "table is locked".
+            "TEST": {"NAME": str(DATA_DIR / "test_qiyue.sqlite3")},
         }
     }
 

@@ -1,3 +1,69 @@
-from ninja import NinjaAPI
+"""The REST API, mounted at ``/api/v1/`` (see ``qiyue.urls``).
 
-api = NinjaAPI(title="Qiyue API", version="1", urls_namespace="api")
+One router per domain; this module joins them, sets authentication (bearer token or
+browser session), the JSON error shape and the offline docs page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import URLPattern, URLResolver, path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from qiyue.api import accounts, contracts, errors, parties
+from qiyue.api.auth import SessionAuth, TokenAuth
+from qiyue.api.docs import OfflineSwagger, docs_asset, not_found
+
+DESCRIPTION = """\
+The REST API of Qiyue (契约), for CRM, ERP and scripts.
+
+**Authentication.** Send `Authorization: Bearer <token>` with a personal token
+(`qiyue token create USERNAME`); press *Authorize* above to try it here. A user logged in
+to the web interface may also call the API from this page (session and CSRF token).
+
+**Errors** are JSON: `{"code": "...", "message": "...", "errors": {"field": "..."}}`, the
+message in the user's language. Records the caller may not see answer 404.
+
+**Lists** are `{"items": [...], "next": "<path of the next page>" | null}`, newest first;
+`page_size` is 1 to 200.
+
+**Edits** are optimistic: read the record, send its `ETag` back in `If-Match` with the
+PATCH; a record changed meanwhile answers 412, a PATCH without `If-Match` 428.
+"""
+
+
+class SafeJSONRenderer(JSONRenderer):
+    """UTF-8 JSON with ``<``, ``>`` and ``&`` escaped, so text such as a ``<script>`` in a
+    title can never be read as markup, even by a client that mislabels the response."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
+        text = super().render(request, data, response_status=response_status)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class QiyueAPI(NinjaAPI):
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        urls = super()._get_urls()
+        urls.insert(0, path("docs/assets/<str:name>", docs_asset, name="docs-asset"))
+        urls.append(re_path(r"^.*$", csrf_exempt(not_found), name="not-found"))
+        return urls
+
+
+api = QiyueAPI(
+    title="Qiyue API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+    renderer=SafeJSONRenderer(),
+    docs=OfflineSwagger(),
+)
+errors.install(api)
+api.add_router("", contracts.router)
+api.add_router("", parties.router)
+api.add_router("", accounts.router)

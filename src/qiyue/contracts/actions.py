@@ -265,7 +265,7 @@ def clean_contract_data(
             except (ValueError, TypeError, Contract.DoesNotExist):
                 errors["parent"] = _("Choose a related contract you can see.")
             else:
-                if current is not None and parent.pk == current.pk:
+                if current is not None and current.pk in _ancestor_ids(parent):
                     errors["parent"] = _("A contract cannot be related to itself.")
                 out["parent"] = parent
 
@@ -289,6 +289,18 @@ def clean_contract_data(
     if errors:
         raise ContractError(errors)
     return out
+
+
+def _ancestor_ids(contract: Contract, *, limit: int = 100) -> set[int]:
+    """The contract and the contracts above it, so that no relation closes a cycle."""
+    seen = {contract.pk}
+    parent_id = contract.parent_id
+    while parent_id is not None and parent_id not in seen and len(seen) < limit:
+        seen.add(parent_id)
+        parent_id = (
+            Contract.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+        )
+    return seen
 
 
 def _snapshot(contract: Contract, fields: list[str]) -> dict[str, Any]:

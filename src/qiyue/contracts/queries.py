@@ -66,6 +66,12 @@ class ContractFilters:
         return out
 
 
+def _is_id(raw: str) -> bool:
+    """ASCII digits that fit a database id (``"²".isdigit()`` is true, ``int`` refuses
+    it; a 30-digit number overflows SQLite's integers)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
 def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFilters:
     """Filters from query parameters; raises FilterError naming each bad one."""
     errors: dict[str, str] = {}
@@ -84,7 +90,7 @@ def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFil
     for name in ("contract_type", "customer", "department"):
         raw = get(name) or (get("type") if name == "contract_type" else "")
         if raw:
-            if raw.isdigit():
+            if _is_id(raw):
                 setattr(f, name, int(raw))
             elif name == "contract_type":
                 found = ContractType.objects.filter(code=raw).values_list("pk", flat=True).first()
@@ -96,7 +102,7 @@ def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFil
     owner = get("owner")
     if owner == "me" and user is not None:
         f.owner = user.pk
-    elif owner.isdigit():
+    elif _is_id(owner):
         f.owner = int(owner)
     elif owner:
         errors["owner"] = _("Expected a number or 'me'.")
@@ -273,3 +279,16 @@ def dashboard_for(user: Any) -> dict[str, Any]:
 
 def contract_types() -> QuerySet[ContractType]:
     return ContractType.objects.filter(is_active=True).order_by("sort_order", "code")
+
+
+def may(user: Any, contract: Contract, action: str) -> bool:
+    """Whether the user may take ``action`` on the contract (for showing buttons)."""
+    return Contract.objects.visible_to(user, action).filter(pk=contract.pk).exists()
+
+
+def contract_choices_for(user: Any, *, q: str = "", limit: int = 20) -> QuerySet[Contract]:
+    """Contracts offered in pickers (the related contract of a new one)."""
+    qs = Contract.objects.visible_to(user, "view")
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(number__icontains=q))
+    return qs.only("id", "number", "title").order_by("-id")[:limit]

@@ -33,6 +33,9 @@ def parse_amount(value: object) -> Decimal:
         raise MoneyError(f"{value!r} is not an amount")
     if amount < 0:
         raise MoneyError("an amount cannot be negative")
+    # Compare before quantizing: quantize raises InvalidOperation on huge exponents.
+    if amount >= MAX_AMOUNT + 1:
+        raise MoneyError("the amount is too large")
     amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if amount > MAX_AMOUNT:
         raise MoneyError("the amount is too large")

@@ -31,6 +31,19 @@ class StaleEdit(PartyError):
         )
 
 
+class NotAllowed(PartyError):
+    """The actor may not change this customer (delivery layers answer 404 or 403)."""
+
+    def __init__(self) -> None:
+        super().__init__({"__all__": _("You may not edit this customer.")})
+
+
+def _check_may_change(actor: User, party: Party) -> None:
+    # The delivery layers ask first, but the action is the rule: no write without access.
+    if not Party.objects.visible_to(actor, "change").filter(pk=party.pk).exists():
+        raise NotAllowed()
+
+
 PARTY_FIELDS = (
     "name",
     "short_name",
@@ -112,6 +125,7 @@ def create_party(*, actor: User, data: dict[str, Any], owner: User | None = None
 
 def update_party(*, actor: User, party: Party, data: dict[str, Any], version: int) -> Party:
     with transaction.atomic():
+        _check_may_change(actor, party)
         cleaned = _clean(data, exclude_pk=party.pk)
         before = {k: getattr(party, k) for k in cleaned}
         changes = {k: v for k, v in cleaned.items() if before.get(k) != v}
@@ -133,6 +147,7 @@ def update_party(*, actor: User, party: Party, data: dict[str, Any], version: in
 
 @transaction.atomic
 def add_contact(*, actor: User, party: Party, data: dict[str, Any]) -> Contact:
+    _check_may_change(actor, party)
     name = str(data.get("name") or "").strip()
     if not name or len(name) > 100:
         raise PartyError({"name": _("A contact needs a name of at most 100 characters.")})

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from qiyue.parties.models import Party
+from qiyue.parties.models import Contact, Party
 
 
 def parties_for(user: Any, *, q: str = "", status: str = "") -> QuerySet[Party]:
@@ -38,3 +38,13 @@ def party_for(user: Any, pk: int, action: str = "view") -> Party:
 def party_choices_for(user: Any, *, q: str = "", limit: int = 20) -> QuerySet[Party]:
     """Customers offered in pickers and autocomplete."""
     return parties_for(user, q=q).exclude(status=Party.Status.BLOCKED)[:limit]
+
+
+def may(user: Any, party: Party, action: str) -> bool:
+    """Whether the user may take ``action`` on the customer (for showing buttons)."""
+    return Party.objects.visible_to(user, action).filter(pk=party.pk).exists()
+
+
+def contacts_of(party: Party) -> QuerySet[Contact]:
+    """The contacts of a customer the caller has already found visible."""
+    return Contact.objects.filter(party=party).order_by("id")

@@ -1,0 +1,67 @@
+"""Work done in other threads or processes by the concurrency tests.
+
+No Django model is imported at module level: a spawned process imports this module
+before it has called ``django.setup()``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def create_contract_now(user_pk: int, party_pk: int, type_pk: int) -> tuple[str | None, str]:
+    """Create one contract; returns (number, "") or (None, error)."""
+    from django.db import connections
+
+    from qiyue.accounts.models import User
+    from qiyue.contracts import actions
+
+    try:
+        user = User.objects.select_related("role", "department").get(pk=user_pk)
+        contract = actions.create_contract(
+            actor=user,
+            data={
+                "title": "并发合同",
+                "contract_type": type_pk,
+                "counterparty": party_pk,
+                "amount": "1",
+            },
+        )
+        return contract.number, ""
+    except Exception as exc:  # the test reports it
+        return None, repr(exc)
+    finally:
+        connections.close_all()
+
+
+def create_contracts_in_process(
+    env: dict[str, str], args: tuple[int, int, int], queue: Any
+) -> None:
+    """Entry point of a spawned process: set up Django on the test database, create."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    queue.put(create_contract_now(*args))
+
+
+def approve_now(user_pk: int, contract_pk: int) -> str:
+    """Approve the contract; returns "ok" or the name of the error class."""
+    from django.db import connections
+
+    from qiyue.accounts.models import User
+    from qiyue.contracts import actions
+    from qiyue.contracts.models import Contract
+
+    try:
+        user = User.objects.select_related("role", "department").get(pk=user_pk)
+        actions.transition_contract(
+            actor=user, contract=Contract.objects.get(pk=contract_pk), code="approve"
+        )
+        return "ok"
+    except actions.ContractError as exc:
+        return type(exc).__name__
+    except Exception as exc:  # anything else fails the test visibly
+        return repr(exc)
+    finally:
+        connections.close_all()
