@@ -65,7 +65,7 @@ lock: $(BIN)/python
 	$(BIN)/pip-compile --quiet --strip-extras --extra dev -o requirements-dev.lock pyproject.toml
 
 messages: install-dev
-	cd src/qiyue && ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete
+	cd src/qiyue && ../../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --ignore "*/migrations/*"
 	cd src/qiyue && ../../$(BIN)/django-admin compilemessages
 
 clean:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qiyue.accounts.access import PARTY_ACTIONS, scope_q
 
@@ -24,9 +25,9 @@ class Party(models.Model):
     number identifies one abroad."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        INACTIVE = "inactive", _("Inactive")
-        BLOCKED = "blocked", _("Blocked")
+        ACTIVE = "active", pgettext_lazy("customer status", "Active")
+        INACTIVE = "inactive", pgettext_lazy("customer status", "Inactive")
+        BLOCKED = "blocked", pgettext_lazy("customer status", "Blocked")
 
     name = models.CharField(_("name"), max_length=200)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
