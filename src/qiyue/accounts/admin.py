@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import ApiToken, Department, Role, User
+from qiyue.accounts.permissions import Perm
 from qiyue.audit.admin import AuditedModelAdmin
 
 
@@ -36,8 +38,24 @@ class DepartmentAdmin(AuditedModelAdmin):
                     child.save(update_fields=["path"])
 
 
+class RoleForm(forms.ModelForm):
+    """Permissions as checkboxes instead of a raw JSON list."""
+
+    permissions = forms.MultipleChoiceField(
+        label=_("permissions"),
+        choices=Perm.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Role
+        fields = ("code", "name", "name_en", "permissions", "data_scope")
+
+
 @admin.register(Role)
 class RoleAdmin(AuditedModelAdmin):
+    form = RoleForm
     list_display = ("code", "name", "name_en", "data_scope")
 
 

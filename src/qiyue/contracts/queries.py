@@ -292,3 +292,16 @@ def contract_choices_for(user: Any, *, q: str = "", limit: int = 20) -> QuerySet
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(number__icontains=q))
     return qs.only("id", "number", "title").order_by("-id")[:limit]
+
+
+def contracts_for_export(user: Any, filters: ContractFilters) -> QuerySet[Contract]:
+    """What the user may export, filtered like the list; ordered for a stable file."""
+    qs = apply_filters(
+        Contract.objects.visible_to(user, "export").select_related(
+            "contract_type", "counterparty", "owner", "department"
+        ),
+        filters,
+    )
+    return qs.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"))).order_by(
+        "-id"
+    )

@@ -15,4 +15,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_create_contract": user.has_perm_code("contract.create"),
         "can_create_party": user.has_perm_code("party.create"),
         "is_admin": user.has_perm_code("admin"),
+        "perms_export": user.has_perm_code("contract.export"),
     }

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from qiyue.web import views
+from qiyue.web.views.export import contract_export
 
 app_name = "web"
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/new/", views.contract_create, name="contract_create"),
+    path("contracts/export.csv", contract_export, name="contract_export"),
     path("contracts/autocomplete/", views.contract_autocomplete, name="contract_autocomplete"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
