@@ -18,6 +18,8 @@ from qiyue.api.errors import forbidden
 from qiyue.api.etags import check_if_match, require_if_match
 from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
 from qiyue.api.schemas import (
+    COMMON_ERRORS,
+    IF_MATCH_DESCRIPTION,
     MAX_ID,
     ContractCreate,
     ContractDetailOut,
@@ -34,9 +36,9 @@ from qiyue.contracts.models import Contract
 
 router = Router(tags=["contracts"])
 
-ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
+ERRORS = COMMON_ERRORS
 ContractId = Path(..., ge=1, le=MAX_ID, description="Contract id.")
-IfMatch = Header(None, alias="If-Match", description='The ETag from the last read, e.g. "12-3".')
+IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
 
 
 def detail_data(user: User, contract: Contract) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from qiyue.api.errors import forbidden, invalid
 from qiyue.api.etags import etag_of, require_if_match
 from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
 from qiyue.api.schemas import (
+    COMMON_ERRORS,
+    IF_MATCH_DESCRIPTION,
     MAX_ID,
     Error,
     PartyCreate,
@@ -28,9 +30,9 @@ from qiyue.parties.models import Party
 
 router = Router(tags=["customers"])
 
-ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error}
+ERRORS = COMMON_ERRORS
 PartyId = Path(..., ge=1, le=MAX_ID, description="Customer id.")
-IfMatch = Header(None, alias="If-Match", description='The ETag from the last read, e.g. "12-3".')
+IfMatch = Header(None, alias="If-Match", description=IF_MATCH_DESCRIPTION)
 
 
 def _detail(response: HttpResponse, party: Party) -> dict[str, Any]:

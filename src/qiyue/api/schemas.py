@@ -281,3 +281,9 @@ class PartyListParams(Schema):
     status: str | None = Field(None, description="active, inactive or blocked.")
     cursor: str | None = Field(None, description="From the `next` link of the previous page.")
     page_size: int = Field(50, ge=1, description="1 to 200 (QIYUE_API_PAGE_SIZE_MAX).")
+
+
+# Shared by every router: the error responses each route documents, and the If-Match
+# header of optimistic edits.
+COMMON_ERRORS: dict[int, type[BaseModel]] = {400: Error, 401: Error, 403: Error, 404: Error}
+IF_MATCH_DESCRIPTION = 'The ETag from the last read, e.g. "12-3".'
