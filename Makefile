@@ -54,8 +54,8 @@ test-browser: install-dev
 	QIYUE_DATA_DIR=$(CURDIR)/var/test-browser $(BIN)/pytest -m browser -p no:xdist $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 # Re-pin dependencies after editing pyproject.toml.

@@ -183,3 +183,28 @@ def test_party_list_query_count_does_not_grow_with_page_size(
     client = api(org.sales1)
     client.get("/api/v1/me")
     _pinned(client, "/api/v1/parties", size, django_assert_num_queries, PARTY_LIST_QUERIES)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_list_items_are_the_same_json_as_the_detail(org, api, language):
+    from qiyue.accounts.actions import set_language
+
+    set_language(actor=org.sales1, language=language)
+    parent = make_contract(org.sales1, title="框架")
+    child = make_contract(
+        org.sales1,
+        title="订单",
+        tags=["续约", "a"],
+        tax_rate="13",
+        notice_period_days=30,
+        effective_date="2026-01-01",
+        expiry_date="2026-12-31",
+        parent=parent.pk,
+        relation="order",
+    )
+    client = api(org.sales1)
+    items = {i["id"]: i for i in client.get("/api/v1/contracts").json()["items"]}
+    for contract in (parent, child):
+        detail = client.get(f"/api/v1/contracts/{contract.pk}").json()
+        detail.pop("transitions")
+        assert items[contract.pk] == detail

@@ -17,6 +17,7 @@ from qiyue.api.auth import current_user
 from qiyue.api.errors import forbidden
 from qiyue.api.etags import check_if_match, require_if_match
 from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
+from qiyue.api.rendering import render_json
 from qiyue.api.schemas import (
     COMMON_ERRORS,
     IF_MATCH_DESCRIPTION,
@@ -30,7 +31,7 @@ from qiyue.api.schemas import (
     Error,
     TransitionIn,
 )
-from qiyue.api.serializers import contract_data, type_ref
+from qiyue.api.serializers import contract_data, contract_row_data, type_ref
 from qiyue.contracts import actions, queries
 from qiyue.contracts.models import Contract
 
@@ -60,18 +61,22 @@ def _respond(response: HttpResponse, user: User, pk: int) -> dict[str, Any]:
 
 
 @router.get("/contracts", response={200: ContractPage, **ERRORS}, summary="List contracts")
-def list_contracts(request: HttpRequest, params: Query[ContractListParams]) -> dict[str, Any]:
+def list_contracts(request: HttpRequest, params: Query[ContractListParams]) -> HttpResponse:
     """Newest first. Filters combine; `next` is the path of the following page."""
     user = current_user(request)
     check_params(request)
     size = check_page_size(params.page_size)
     after = decode_cursor(params.cursor)
     filters = queries.parse_filters(request.GET, user=user)
-    rows, more = queries.contracts_page_after(user, filters, after_id=after, size=size)
-    return {
-        "items": [contract_data(c) for c in rows],
-        "next": next_link(request, last_id=rows[-1].pk if rows else None, has_more=more),
+    rows, more = queries.contract_values_page_after(user, filters, after_id=after, size=size)
+    page = {
+        "items": [contract_row_data(r) for r in rows],
+        "next": next_link(request, last_id=rows[-1]["id"] if rows else None, has_more=more),
     }
+    # Rendered here rather than validated against ContractPage on the way out: the rows
+    # come from one fixed column list (tests compare them with the validated detail), and
+    # re-validating fifty nested items was a third of the request.
+    return render_json(request, page)
 
 
 @router.post(

@@ -5,17 +5,14 @@ browser session), the JSON error shape and the offline docs page."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 
 from qiyue.api import accounts, contracts, errors, parties
 from qiyue.api.auth import SessionAuth, TokenAuth
 from qiyue.api.docs import OfflineSwagger, docs_asset, not_found
+from qiyue.api.rendering import RENDERER
 
 DESCRIPTION = """\
 The REST API of Qiyue (契约), for CRM, ERP and scripts.
@@ -35,17 +32,6 @@ PATCH; a record changed meanwhile answers 412, a PATCH without `If-Match` 428.
 """
 
 
-class SafeJSONRenderer(JSONRenderer):
-    """UTF-8 JSON with ``<``, ``>`` and ``&`` escaped, so text such as a ``<script>`` in a
-    title can never be read as markup, even by a client that mislabels the response."""
-
-    json_dumps_params = {"ensure_ascii": False}
-
-    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
-        text = super().render(request, data, response_status=response_status)
-        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 class QiyueAPI(NinjaAPI):
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         urls = super()._get_urls()
@@ -60,7 +46,7 @@ api = QiyueAPI(
     description=DESCRIPTION,
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
-    renderer=SafeJSONRenderer(),
+    renderer=RENDERER,
     docs=OfflineSwagger(),
 )
 errors.install(api)

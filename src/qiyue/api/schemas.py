@@ -258,7 +258,7 @@ class MeOut(Out):
 # --- list query parameters (documented here; parsed by the domain's own parsers) ------
 
 
-class ContractListParams(Schema):
+class ContractListParams(BaseModel):
     state: str | None = Field(None, description="Comma-separated states, e.g. draft,active.")
     type: str | None = Field(None, description="Contract type code or id.")
     customer: str | None = Field(None, description="Customer id.")
@@ -276,7 +276,7 @@ class ContractListParams(Schema):
     page_size: int = Field(50, ge=1, description="1 to 200 (QIYUE_API_PAGE_SIZE_MAX).")
 
 
-class PartyListParams(Schema):
+class PartyListParams(BaseModel):
     q: str | None = Field(None, description="Words in the name, short name or credit code.")
     status: str | None = Field(None, description="active, inactive or blocked.")
     cursor: str | None = Field(None, description="From the `next` link of the previous page.")

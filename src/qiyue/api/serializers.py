@@ -6,6 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import get_language
+
 from qiyue.accounts.models import Department, User
 from qiyue.contracts.models import Contract, ContractType
 from qiyue.parties.models import Contact, Party
@@ -57,6 +60,62 @@ def contract_data(c: Contract) -> dict[str, Any]:
         "version": c.version,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
+    }
+
+
+_JSON = DjangoJSONEncoder()
+
+
+def _json_time(value: Any) -> Any:
+    """Dates and times as the API's JSON encoder writes them, done up front."""
+    return None if value is None else _JSON.default(value)
+
+
+def contract_row_data(r: dict[str, Any]) -> dict[str, Any]:
+    """``contract_data`` for a row of ``queries.LIST_VALUES``; the same JSON."""
+    english = (get_language() or "").startswith("en")
+    owner_name = (
+        r["owner__display_name"]
+        or f"{r['owner__first_name']} {r['owner__last_name']}".strip()
+        or r["owner__username"]
+    )
+    return {
+        "id": r["id"],
+        "number": r["number"],
+        "title": r["title"],
+        "state": r["state"],
+        "contract_type": {
+            "id": r["contract_type_id"],
+            "code": r["contract_type__code"],
+            "name": (r["contract_type__name_en"] if english else "") or r["contract_type__name"],
+        },
+        "counterparty": {"id": r["counterparty_id"], "name": r["counterparty__name"]},
+        "owner": {
+            "id": r["owner_id"],
+            "username": r["owner__username"],
+            "display_name": owner_name,
+        },
+        "department": None
+        if r["department_id"] is None
+        else {"id": r["department_id"], "name": r["department__name"]},
+        "amount": decimal_text(r["amount"]),
+        "currency": r["currency"],
+        "tax_rate": decimal_text(r["tax_rate"]),
+        "signed_date": _json_time(r["signed_date"]),
+        "effective_date": _json_time(r["effective_date"]),
+        "expiry_date": _json_time(r["expiry_date"]),
+        "auto_renew": r["auto_renew"],
+        "renewal_term_months": r["renewal_term_months"],
+        "notice_period_days": r["notice_period_days"],
+        "payment_terms": r["payment_terms"],
+        "confidentiality": r["confidentiality"],
+        "tags": r["tags"],
+        "parent": r["parent_id"],
+        "relation": r["relation"],
+        "notes": r["notes"],
+        "version": r["version"],
+        "created_at": _json_time(r["created_at"]),
+        "updated_at": _json_time(r["updated_at"]),
     }
 
 
