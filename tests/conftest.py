@@ -13,13 +13,17 @@ Personas (all with the password ``pw``):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.db import connections
+from django.test import Client, TransactionTestCase
 
 from qiyue.accounts import actions as account_actions
+from qiyue.audit.triggers import purge_allowed
 from qiyue.demo import ensure_org
 
 PASSWORD = "pw"
@@ -64,3 +68,21 @@ def login(client: Client) -> Any:
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 at full strength costs ~0.3 s per user; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_log_may_be_flushed_between_transactional_tests() -> Iterator[None]:
+    """``transaction=True`` tests end with Django's flush (DELETE on SQLite, TRUNCATE on
+    PostgreSQL), which the audit log's append-only triggers refuse. Around that flush,
+    and only there, the triggers are dropped and put back."""
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self: TransactionTestCase) -> None:
+        with ExitStack() as stack:
+            for alias in self._databases_names(include_mirrors=False):  # type: ignore[attr-defined]
+                stack.enter_context(purge_allowed(connections[alias]))
+            original(self)
+
+    TransactionTestCase._fixture_teardown = teardown  # type: ignore[method-assign]
+    yield
+    TransactionTestCase._fixture_teardown = original  # type: ignore[method-assign]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +63,10 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
         "changed": _("Changed"),
         "shared": _("Shared"),
         "unshared": _("Share removed"),
+        "viewed": _("Viewed"),
+        "downloaded": _("Downloaded"),
+        "previewed": _("Previewed"),
+        "exported": _("Exported"),
     }
     out = []
     for event in events:
@@ -95,3 +100,31 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
             )
         )
     return out
+
+
+DETAIL_LIMIT = 200
+
+
+def _short(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"
+
+
+def details(event: AuditEvent) -> list[tuple[str, str, str]]:
+    """Any event's data as (field, before, after) rows, field names as stored: for the
+    audit log, which shows events of every kind of record."""
+    data = event.data or {}
+    before: dict[str, Any] = data["before"] if isinstance(data.get("before"), dict) else {}
+    after: dict[str, Any] = data["after"] if isinstance(data.get("after"), dict) else {}
+    rows = [
+        (str(name), _short(before.get(name)), _short(after.get(name)))
+        for name in dict.fromkeys([*before, *after])
+    ]
+    rows += [
+        (str(name), "", _short(value))
+        for name, value in data.items()
+        if name not in {"before", "after"} or not isinstance(value, dict)
+    ]
+    return rows

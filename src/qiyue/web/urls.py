@@ -1,6 +1,7 @@
 from django.urls import path
 
 from qiyue.web import views
+from qiyue.web.views.audit import audit_export, audit_log_page, contract_audit
 from qiyue.web.views.export import contract_export
 
 app_name = "web"
@@ -20,6 +21,7 @@ urlpatterns = [
     path("contracts/autocomplete/", views.contract_autocomplete, name="contract_autocomplete"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
+    path("contracts/<int:pk>/audit/", contract_audit, name="contract_audit"),
     path("contracts/<int:pk>/transition/", views.contract_transition, name="contract_transition"),
     path("contracts/<int:pk>/share/", views.contract_share, name="contract_share"),
     path(
@@ -27,6 +29,8 @@ urlpatterns = [
         views.contract_unshare,
         name="contract_unshare",
     ),
+    path("audit/", audit_log_page, name="audit_log"),
+    path("audit/export.csv", audit_export, name="audit_export"),
     path("parties/", views.party_list, name="party_list"),
     path("parties/new/", views.party_create, name="party_create"),
     path("parties/autocomplete/", views.party_autocomplete, name="party_autocomplete"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from qiyue.accounts.queries import active_users, departments
+from qiyue.audit.actions import record_read
 from qiyue.contracts.actions import (
     ContractError,
     StaleEdit,
@@ -88,6 +89,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = contract_for(user, pk)
+    record_read(actor=user, action="contract.viewed", target=contract)
     can_share = may(user, contract, "share")
     # Names for the ids in the history, as far as this page knows them.
     names = {

@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qiyue.audit.actions import record
+from qiyue.audit.actions import record_read
 from qiyue.contracts.models import Contract
 from qiyue.contracts.queries import FilterError, contracts_for_export, parse_filters
 from qiyue.lib.csvsafe import csv_lines
@@ -51,14 +50,13 @@ def contract_export(request: HttpRequest) -> HttpResponseBase:
             "; ".join(exc.errors.values()), status=400, content_type="text/plain; charset=utf-8"
         )
     rows = contracts_for_export(user, filters)
-    with transaction.atomic():
-        # Exports are reads of many records at once; they are audited like changes.
-        record(
-            actor=user,
-            action="contract.exported",
-            target=user,
-            data={"filters": filters.as_query(), "format": "csv"},
-        )
+    # An export reads many records at once; it is audited like any read.
+    record_read(
+        actor=user,
+        action="contract.exported",
+        target=user,
+        data={"filters": filters.as_query(), "format": "csv"},
+    )
     header = [
         _("Number"),
         _("Title"),

@@ -1,0 +1,97 @@
+"""The hash chain of the audit log, as pure functions (no models, no database).
+
+Every event carries ``prev_hash`` (the ``hash`` of the event before it, or
+:data:`GENESIS` for the first) and ``hash = SHA-256(prev_hash ‖ canonical JSON)``, where
+``prev_hash`` enters as its 64 ASCII hex characters and the canonical JSON is
+:func:`canonical`. Writing (``audit.actions``) and verifying (``audit.integrity``) both
+call :func:`event_hash`, so the two can never disagree about the format.
+
+Changing anything here invalidates every stored hash: don't, except together with a
+migration that re-chains the log and a note in ``docs/decisions/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+GENESIS = "0" * 64
+# Floats at or above this size come back from PostgreSQL's jsonb as integers
+# (1e+20 → 100000000000000000000); storing them as integers in the first place keeps
+# the hash identical whichever database read the row back.
+_FLOAT_AS_INT = 1e16
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return repr(value)
+        if value.is_integer() and abs(value) >= _FLOAT_AS_INT:
+            return int(value)
+        return value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def normalize_data(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+    """``data`` exactly as the database will give it back: JSON types only (dates,
+    decimals, UUIDs… as the strings ``DjangoJSONEncoder`` makes of them), and as JSON
+    text that decodes to it."""
+    if not data:
+        return {}, "{}"
+    text = json.dumps(data, cls=DjangoJSONEncoder)
+    plain: dict[str, Any] = json.loads(text)
+    # Only big floats ("1e+20") and non-finite ones need a second look; the test on
+    # the text is cheap and at worst walks a dict whose strings contain "e+".
+    if "e+" in text or "NaN" in text or "Infinity" in text:
+        plain = _plain(plain)
+        text = json.dumps(plain)
+    return plain, text
+
+
+def utc_iso(at: datetime) -> str:
+    """The time as ISO 8601 in UTC with microseconds, e.g. ``2026-01-02T03:04:05.000006+00:00``."""
+    if at.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical(
+    *,
+    id: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    data: dict[str, Any],
+) -> bytes:
+    """The event as canonical JSON: sorted keys, no whitespace, UTF-8 (not escaped)."""
+    doc = {
+        "id": id,
+        "at": utc_iso(at),
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "data": data,
+    }
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def event_hash(prev_hash: str, **fields: Any) -> str:
+    """SHA-256 hex of ``prev_hash`` (ASCII hex) followed by :func:`canonical` of the event."""
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    digest.update(canonical(**fields))
+    return digest.hexdigest()
