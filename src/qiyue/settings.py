@@ -7,14 +7,19 @@ The README lists every variable.
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from qiyue.lib.crypto import Keyring, KeyringError
 from qiyue.lib.env import EnvError, env_bool, env_choice, env_int, env_list, env_path, env_str
+from qiyue.lib.storage_url import storage_from_url
 
 try:
     DATA_DIR = env_path("QIYUE_DATA_DIR", Path.cwd() / "var")
@@ -34,6 +39,10 @@ try:
         "QIYUE_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
     )
     API_PAGE_SIZE_MAX = env_int("QIYUE_API_PAGE_SIZE_MAX", 200, minimum=1, maximum=1000)
+    _master_key = env_str("QIYUE_MASTER_KEY", "")
+    _master_key_file = env_str("QIYUE_MASTER_KEY_FILE", "")
+    _storage_url = env_str("QIYUE_STORAGE_URL", "")
+    UPLOAD_MAX_BYTES = env_int("QIYUE_UPLOAD_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
@@ -54,6 +63,62 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
+
+def _create_once(path: Path, content: str) -> bool:
+    """Write a private file complete, or not at all when another process won the race
+    (os.link refuses an existing name): two processes never use two different keys."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return True
+    finally:
+        os.unlink(tmp)
+
+
+def _master_keyring() -> Keyring:
+    """Master keys that wrap the documents' data keys (see ``qiyue.lib.crypto``).
+
+    ``QIYUE_MASTER_KEY`` or the file named by ``QIYUE_MASTER_KEY_FILE`` hold
+    ``[id:]base64key[,[id:]base64key…]``, the first key current. Without either, a key is
+    generated once into ``DATA_DIR/master.key``; losing that file loses every document.
+    """
+    if _master_key and _master_key_file:
+        raise ImproperlyConfigured("set QIYUE_MASTER_KEY or QIYUE_MASTER_KEY_FILE, not both")
+    name, text = "QIYUE_MASTER_KEY", _master_key
+    if not text:
+        if _master_key_file:
+            name, path = "QIYUE_MASTER_KEY_FILE", Path(_master_key_file).expanduser()
+            if not path.is_file():
+                raise ImproperlyConfigured(f"QIYUE_MASTER_KEY_FILE={path}: no such file")
+        else:
+            name, path = "the generated master key file", DATA_DIR / "master.key"
+            if not path.exists() and _create_once(path, Keyring.generate_spec() + "\n"):
+                print(
+                    f"qiyue: generated the master key {path}; back it up apart from the "
+                    "data, or set QIYUE_MASTER_KEY / QIYUE_MASTER_KEY_FILE",
+                    file=sys.stderr,
+                )
+        text = path.read_text()
+    try:
+        return Keyring.parse(text)
+    except KeyringError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
+MASTER_KEYRING = _master_keyring()
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -66,6 +131,7 @@ INSTALLED_APPS = [
     "qiyue.audit",
     "qiyue.parties",
     "qiyue.contracts",
+    "qiyue.documents",
     "qiyue.web",
     "qiyue.api",
 ]
@@ -172,6 +238,17 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns when it is missing
 WHITENOISE_USE_FINDERS = True
+
+try:
+    _documents_storage = storage_from_url("QIYUE_STORAGE_URL", _storage_url, DATA_DIR / "blobs")
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# "documents" holds only ciphertext (qiyue.documents.blobs); nothing is served from it.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": _documents_storage,
+}
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

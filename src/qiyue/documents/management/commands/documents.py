@@ -1,0 +1,56 @@
+"""``qiyue documents sweep [--delete] [--grace-hours N]``: compare blob files and rows.
+
+Exits non-zero when rows are missing their files (restore them from a backup); orphan
+files (a crash or a rolled-back upload) are listed, and removed with ``--delete`` once
+older than the grace period.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from qiyue.documents import blobs
+
+
+class Command(BaseCommand):
+    help = "Maintenance of the document store: `sweep` finds orphan files and missing files."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="verb", required=True)
+        sweep = sub.add_parser("sweep", help="files without rows, rows without files")
+        sweep.add_argument("--delete", action="store_true", help="delete old orphan files")
+        sweep.add_argument(
+            "--grace-hours",
+            type=float,
+            default=blobs.DEFAULT_GRACE.total_seconds() / 3600,
+            help="only delete orphans older than this (default 24)",
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["grace_hours"] < 0:
+            raise CommandError("--grace-hours must not be negative")
+        report = blobs.sweep(delete=opts["delete"], grace=timedelta(hours=opts["grace_hours"]))
+        out = self.stdout.write
+        out(f"{report.files} files in the storage")
+        for name in report.orphans:
+            state = (
+                "deleted"
+                if name in report.deleted
+                else "kept (younger than the grace period)"
+                if name in report.kept
+                else "orphan"
+            )
+            out(f"orphan file {name}: {state}")
+        for name in report.stale_temp:
+            out(f"stale upload temp file {name}: {'deleted' if opts['delete'] else 'found'}")
+        for pk in report.missing:
+            out(f"MISSING FILE for blob {pk}")
+        out(
+            f"{len(report.orphans)} orphans ({len(report.deleted)} deleted), "
+            f"{len(report.missing)} rows missing their file"
+        )
+        if report.missing:
+            raise CommandError(f"{len(report.missing)} blobs are missing their files")
