@@ -27,13 +27,15 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-# Debian packages for the browser tests and Chinese text in screenshots (root, apt-get).
+# Debian packages: Chromium for the browser tests, Noto CJK for Chinese in screenshots and
+# watermarks, Tesseract (chi_sim + eng) for OCR of scans (root, apt-get).
+SYSTEM_PACKAGES = chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng
 system-deps:
-	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then \
+	@if command -v chromium >/dev/null && command -v tesseract >/dev/null \
+		&& tesseract --list-langs 2>/dev/null | grep -q chi_sim && fc-list :lang=zh | grep -q .; then \
 		echo "system packages present"; \
 	else \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			chromium fonts-noto-cjk; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES); \
 	fi
 
 run: install
