@@ -70,6 +70,17 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _jobs_run_eagerly() -> Iterator[None]:
+    """Huey jobs (text extraction) run inline, at enqueue time, in every test."""
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = previous
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _audit_log_may_be_flushed_between_transactional_tests() -> Iterator[None]:
     """``transaction=True`` tests end with Django's flush (DELETE on SQLite, TRUNCATE on

@@ -43,6 +43,17 @@ try:
     _master_key_file = env_str("QIYUE_MASTER_KEY_FILE", "")
     _storage_url = env_str("QIYUE_STORAGE_URL", "")
     UPLOAD_MAX_BYTES = env_int("QIYUE_UPLOAD_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+    WATERMARK_LEVELS = env_list("QIYUE_WATERMARK_LEVELS", ["internal", "confidential", "secret"])
+    if WATERMARK_LEVELS == ["none"]:
+        WATERMARK_LEVELS = []
+    _unknown_levels = set(WATERMARK_LEVELS) - {"public", "internal", "confidential", "secret"}
+    if _unknown_levels:
+        raise EnvError(
+            f"QIYUE_WATERMARK_LEVELS has unknown levels {', '.join(sorted(_unknown_levels))}; "
+            "use public, internal, confidential, secret (comma-separated) or none"
+        )
+    _queue_url = env_str("QIYUE_QUEUE_URL", "")
+    JOBS_IMMEDIATE = env_bool("QIYUE_JOBS_IMMEDIATE", False)
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
@@ -134,6 +145,7 @@ INSTALLED_APPS = [
     "qiyue.documents",
     "qiyue.web",
     "qiyue.api",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +264,38 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploads go to the data folder (private), streamed through the size limit first; Django
+# removes the temporary files at the end of the request.
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(mode=0o700, exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "qiyue.documents.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Background jobs (text extraction) with Huey: an SQLite queue in the data folder run by
+# ``qiyue serve`` itself, or Redis with separate ``qiyue worker`` processes.
+if _queue_url.startswith(("redis://", "rediss://", "unix://")):
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "qiyue",
+        "url": _queue_url,
+        "immediate": JOBS_IMMEDIATE,
+    }
+elif _queue_url in ("", "sqlite") or _queue_url.startswith("sqlite://"):
+    _queue_file = _queue_url.removeprefix("sqlite://") or str(DATA_DIR / "queue.sqlite3")
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "qiyue",
+        "filename": _queue_file,
+        "immediate": JOBS_IMMEDIATE,
+    }
+else:
+    raise ImproperlyConfigured(
+        f"QIYUE_QUEUE_URL={_queue_url!r} is not supported; use redis://host:port/db "
+        "or leave it empty for the SQLite queue in the data folder"
+    )
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 LOGGING = {

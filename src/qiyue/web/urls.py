@@ -1,6 +1,7 @@
 from django.urls import path
 
 from qiyue.web import views
+from qiyue.web.views import documents as docs
 from qiyue.web.views.audit import audit_export, audit_log_page, contract_audit
 from qiyue.web.views.export import contract_export
 
@@ -29,6 +30,13 @@ urlpatterns = [
         views.contract_unshare,
         name="contract_unshare",
     ),
+    path("contracts/<int:pk>/documents/", docs.contract_documents, name="contract_documents"),
+    path("contracts/<int:pk>/documents/upload/", docs.document_upload, name="document_upload"),
+    path("documents/<int:pk>/", docs.document_detail, name="document_detail"),
+    path("documents/<int:pk>/compare/", docs.document_compare, name="document_compare"),
+    path("document-versions/<int:pk>/", docs.version_detail, name="version_detail"),
+    path("document-versions/<int:pk>/pages/<int:page>.png", docs.version_page, name="version_page"),
+    path("document-versions/<int:pk>/download/", docs.version_download, name="version_download"),
     path("audit/", audit_log_page, name="audit_log"),
     path("audit/export.csv", audit_export, name="audit_export"),
     path("parties/", views.party_list, name="party_list"),

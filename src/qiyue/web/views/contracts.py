@@ -44,6 +44,7 @@ from qiyue.parties.queries import party_choices_for, party_for
 from qiyue.web.forms import ContractForm, add_errors, contract_initial
 from qiyue.web.history import describe
 from qiyue.web.views.common import PAGE_SIZES, as_id, paginate
+from qiyue.web.views.documents import documents_context
 
 PICKER_LIMIT = 200
 
@@ -108,6 +109,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_create": user.has_perm_code("contract.create"),
         "relations": [r for r in Relation.choices if r[0]],
     }
+    context.update(documents_context(user, contract))
     if can_share:
         context["shares"] = shares_of(contract)
         context["share_users"] = active_users().exclude(pk=contract.owner_id).order_by("username")

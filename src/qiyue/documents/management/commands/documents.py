@@ -1,4 +1,6 @@
 """``qiyue documents sweep [--delete] [--grace-hours N]``: compare blob files and rows.
+``qiyue documents extract [--version ID] [--force] [--now]``: queue (or run) the text
+extraction of versions still pending — after a crash lost their jobs — or of one version.
 
 Exits non-zero when rows are missing their files (restore them from a backup); orphan
 files (a crash or a rolled-back upload) are listed, and removed with ``--delete`` once
@@ -28,8 +30,15 @@ class Command(BaseCommand):
             default=blobs.DEFAULT_GRACE.total_seconds() / 3600,
             help="only delete orphans older than this (default 24)",
         )
+        extract = sub.add_parser("extract", help="extract the text of pending versions")
+        extract.add_argument("--version", type=int, help="only this document version id")
+        extract.add_argument("--force", action="store_true", help="again, even if done")
+        extract.add_argument("--now", action="store_true", help="run here, not in the queue")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["verb"] == "extract":
+            self._extract(opts)
+            return
         if opts["grace_hours"] < 0:
             raise CommandError("--grace-hours must not be negative")
         report = blobs.sweep(delete=opts["delete"], grace=timedelta(hours=opts["grace_hours"]))
@@ -54,3 +63,23 @@ class Command(BaseCommand):
         )
         if report.missing:
             raise CommandError(f"{len(report.missing)} blobs are missing their files")
+
+    def _extract(self, opts: dict[str, Any]) -> None:
+        from qiyue.documents import actions
+        from qiyue.documents.models import DocumentVersion, TextStatus
+
+        versions = DocumentVersion.objects.order_by("pk")
+        if opts["version"] is not None:
+            versions = versions.filter(pk=opts["version"])
+            if not versions.exists():
+                raise CommandError(f"no document version {opts['version']}")
+        elif not opts["force"]:
+            versions = versions.filter(text_status=TextStatus.PENDING)
+        count = 0
+        for pk in versions.values_list("pk", flat=True).iterator():
+            if opts["now"]:
+                actions.extract_version(pk, force=opts["force"])
+            else:
+                actions.enqueue_extraction(pk, force=opts["force"])
+            count += 1
+        self.stdout.write(f"{count} versions {'extracted' if opts['now'] else 'queued'}")

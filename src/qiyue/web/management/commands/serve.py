@@ -18,7 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from waitress import serve
 
+        from qiyue.documents.queue import embedded_consumer
         from qiyue.wsgi import application
 
         self.stdout.write(f"Qiyue is serving on http://{opts['host']}:{opts['port']}/")
-        serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"])
+        # Background jobs run in this process with the SQLite queue (qiyue worker: Redis).
+        with embedded_consumer():
+            serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"])
