@@ -53,6 +53,7 @@ try:
             "use public, internal, confidential, secret (comma-separated) or none"
         )
     _queue_url = env_str("QIYUE_QUEUE_URL", "")
+    QUEUE_NAME = env_str("QIYUE_QUEUE_NAME", "qiyue")
     JOBS_IMMEDIATE = env_bool("QIYUE_JOBS_IMMEDIATE", False)
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
@@ -279,7 +280,7 @@ FILE_UPLOAD_HANDLERS = [
 if _queue_url.startswith(("redis://", "rediss://", "unix://")):
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "qiyue",
+        "name": QUEUE_NAME,
         "url": _queue_url,
         "immediate": JOBS_IMMEDIATE,
     }
@@ -287,7 +288,7 @@ elif _queue_url in ("", "sqlite") or _queue_url.startswith("sqlite://"):
     _queue_file = _queue_url.removeprefix("sqlite://") or str(DATA_DIR / "queue.sqlite3")
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "qiyue",
+        "name": QUEUE_NAME,
         "filename": _queue_file,
         "immediate": JOBS_IMMEDIATE,
     }
