@@ -350,6 +350,29 @@ def test_sweep_removes_stale_upload_temp_files(backend: Backend, settings: Any) 
 
 
 @pytest.mark.django_db
+def test_sweep_removes_private_work_folders_left_by_a_killed_job(
+    backend: Backend, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    tmp = Path(settings.DATA_DIR) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for entry in list(tmp.iterdir()):
+        os.utime(entry)  # only what this test leaves behind is old
+    killed = tmp / "extract-abandoned"
+    killed.mkdir()
+    (killed / "plain.pdf").write_bytes(b"plaintext a killed extraction left")
+    os.utime(killed / "plain.pdf", (1, 1))
+    os.utime(killed, (1, 1))
+    running = tmp / "extract-running"
+    running.mkdir()
+    report = sweep(delete=True, grace=timedelta(hours=1))
+    assert report.stale_temp == ["extract-abandoned"]
+    assert not killed.exists()
+    assert running.exists()
+
+
+@pytest.mark.django_db
 def test_sweep_command_lists_orphans_and_fails_on_missing_files(
     backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:

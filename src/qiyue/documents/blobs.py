@@ -486,7 +486,7 @@ class SweepReport:
     deleted: list[str] = field(default_factory=list)  # orphans removed (delete=True)
     kept: list[str] = field(default_factory=list)  # orphans younger than the grace period
     missing: list[int] = field(default_factory=list)  # rows whose file is gone (never deleted)
-    stale_temp: list[str] = field(default_factory=list)  # old upload temp files (DATA_DIR/tmp)
+    stale_temp: list[str] = field(default_factory=list)  # old entries of DATA_DIR/tmp
 
     @property
     def ok(self) -> bool:
@@ -568,13 +568,18 @@ def sweep(*, delete: bool = False, grace: timedelta = DEFAULT_GRACE) -> SweepRep
     report.missing = [pk for pk, name in rows.iterator(chunk_size=2000) if name not in listed]
     tmp = _tmp_dir()
     limit = time.time() - grace.total_seconds()
-    for path in sorted(tmp.glob(f"{TEMP_PREFIX}*")):
+    # Everything in tmp/ is transient: blob temp files, upload spools and the private
+    # folders of extraction, previews and downloads. Left over only by a killed process.
+    for path in sorted(tmp.iterdir()):
         try:
-            old = path.stat().st_mtime < limit
+            old = path.lstat().st_mtime < limit
         except FileNotFoundError:
             continue
         if old:
             report.stale_temp.append(path.name)
             if delete:
-                path.unlink(missing_ok=True)
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
     return report
