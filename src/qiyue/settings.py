@@ -144,6 +144,8 @@ INSTALLED_APPS = [
     "qiyue.parties",
     "qiyue.contracts",
     "qiyue.documents",
+    "qiyue.search",
+    "qiyue.review",
     "qiyue.web",
     "qiyue.api",
     "huey.contrib.djhuey",

@@ -36,6 +36,7 @@ from qiyue.contracts.models import (
 from qiyue.contracts.numbering import allocate_number
 from qiyue.lib.money import CURRENCIES, MoneyError, parse_amount
 from qiyue.parties.models import Party
+from qiyue.search.hooks import reindex_after_commit
 
 
 class ContractError(ValueError):
@@ -349,6 +350,7 @@ def create_contract(*, actor: User, data: dict[str, Any]) -> Contract:
         if tags:
             after["tags"] = tags
         record(actor=actor, action="contract.created", target=contract, data={"after": after})
+        reindex_after_commit(contract.pk)
     return contract
 
 
@@ -400,6 +402,7 @@ def update_contract(
                 target=current,
                 data={"before": {k: before[k] for k in changed}, "after": changed},
             )
+            reindex_after_commit(current.pk)
     return current
 
 
@@ -469,6 +472,7 @@ def transition_contract(
                 "comment": comment,
             },
         )
+        reindex_after_commit(current.pk)
     return current
 
 

@@ -39,6 +39,7 @@ from qiyue.documents.extract import extract_text
 from qiyue.documents.models import Document, DocumentKind, DocumentVersion, TextStatus
 from qiyue.documents.render import page_count
 from qiyue.documents.sniff import UnsupportedFileType, safe_display_name, sniff_path
+from qiyue.search.hooks import reindex_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +320,7 @@ def extract_version(version_id: int, *, force: bool = False) -> None:
                 "pages": pages,
             },
         )
+        reindex_after_commit(version.document.contract_id)
     if extraction.detail:
         log.info(
             "text extraction of version %s: %s (%s)",

@@ -14,6 +14,7 @@ from qiyue.audit.actions import record
 from qiyue.lib.text import normalize_company_name
 from qiyue.lib.uscc import is_valid_uscc, normalize_uscc
 from qiyue.parties.models import Contact, Party
+from qiyue.search.hooks import reindex_party_after_commit
 
 
 class PartyError(ValueError):
@@ -142,6 +143,8 @@ def update_party(*, actor: User, party: Party, data: dict[str, Any], version: in
                 target=party,
                 data={"before": {k: before[k] for k in changes}, "after": changes},
             )
+        if {"name", "short_name"} & changes.keys():
+            reindex_party_after_commit(party.pk)
         return party
 
 

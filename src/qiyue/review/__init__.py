@@ -1,0 +1,1 @@
+"""Contract review: key-term extraction (and, later, compliance rules)."""

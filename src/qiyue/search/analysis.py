@@ -1,0 +1,127 @@
+"""Text analysis shared by indexing and querying: the same tokens on both sides.
+
+Every text is folded (NFKC: full-width → half-width, lower case) and cut into *runs*: runs
+of CJK characters and runs of other letters and digits. Each run gives tokens for three
+*kinds* of index column:
+
+- ``w`` (words, for ranking): jieba's search-mode words of a CJK run; a light stem of
+  every other word (``renewals`` → ``renewal``, ``terminated`` → ``terminat``).
+- ``g`` (grams, for exact substring and phrase matching): the overlapping bigrams of a CJK
+  run (a one-character run stays one token), every other word as it is; in text order,
+  so a phrase of grams at consecutive positions is a substring of the text. Any CJK query
+  of two or more characters is such a phrase: 违约金 → "违约 约金".
+- ``c`` (characters): every CJK character, so one-character queries (税) find every
+  contract that has it, which trigram or word indexes cannot.
+
+The backends store the tokens as they are (SQLite: ``unicode61`` over space-separated
+tokens; PostgreSQL: a ``tsvector`` literal), so nothing depends on a database's own
+parser or locale.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+RUN = re.compile(rf"(?P<cjk>[{CJK}]+)|(?P<word>[^\W_{CJK}]+)")
+IS_CJK = re.compile(rf"^[{CJK}]+$")
+MAX_WORD = 40  # longer "words" (base64, hashes) are cut; nobody types them in full
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width → half-width, compatibility forms) and lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def is_cjk(token: str) -> bool:
+    return bool(IS_CJK.match(token))
+
+
+def stem(word: str) -> str:
+    """A deliberately light English stemmer: plural and verb endings only, so that
+    *renews*, *renewed* and *renewing* meet at *renew*; never below three letters."""
+    if not word.isascii() or not word.isalpha() or len(word) <= 3:
+        return word
+    for suffix, repl in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", "e"),
+        ("s", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) + len(repl) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> object:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def cut_for_search(run: str) -> list[str]:
+    jieba = _jieba()
+    return [w for w in jieba.cut_for_search(run) if w.strip()]  # type: ignore[attr-defined]
+
+
+def runs(text: str) -> Iterator[tuple[bool, str]]:
+    """``(is_cjk, run)`` for each run of the folded text."""
+    for m in RUN.finditer(fold(text)):
+        if m.group("cjk"):
+            yield True, m.group("cjk")
+        else:
+            yield False, m.group("word")[:MAX_WORD]
+
+
+def grams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+@dataclass
+class Tokens:
+    """The tokens of one text for the three column kinds."""
+
+    w: list[str] = field(default_factory=list)
+    g: list[str] = field(default_factory=list)
+    c: list[str] = field(default_factory=list)
+
+    def extend(self, other: Tokens) -> None:
+        self.w += other.w
+        self.g += other.g
+        self.c += other.c
+
+
+def analyse(text: str) -> Tokens:
+    out = Tokens()
+    for cjk, run in runs(text):
+        if cjk:
+            out.w += cut_for_search(run)
+            out.g += grams(run)
+            out.c += list(run)
+        else:
+            out.w.append(stem(run))
+            out.g.append(run)
+    return out
+
+
+def gram_tokens(text: str) -> list[str]:
+    """The ``g`` tokens of a query phrase or word (its exact-substring form)."""
+    out: list[str] = []
+    for cjk, run in runs(text):
+        out += grams(run) if cjk else [run]
+    return out

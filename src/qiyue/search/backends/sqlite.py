@@ -1,0 +1,253 @@
+"""SQLite: a contentless FTS5 index (terms and positions, no text) per contract.
+
+Columns ``fw fg fc`` hold the tokens of the contract's fields and ``dw dg dc`` those of
+its documents (see :mod:`qiyue.search.analysis`); the rowid is the contract id. The
+tokens are pre-segmented and space-separated, so ``unicode61`` only splits on spaces.
+
+A contentless table cannot delete a row by itself before SQLite 3.43
+(``contentless_delete``): FTS5's ``'delete'`` command needs the very tokens that were
+indexed. Those are kept in ``search_terms``, sealed with AES-256-GCM under a data key
+wrapped by the master keyring, like documents — so the database holds no readable text.
+"""
+
+# SQL here is assembled from constant identifiers (table and column names of this module)
+# and the compiled SQL of a Django queryset; every value, the query text included, is a
+# bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, connection
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from qiyue.contracts.models import Contract
+from qiyue.lib.crypto import (
+    decrypt_bytes,
+    encrypt_bytes,
+    new_data_key,
+    unwrap_key,
+    wrap_key,
+)
+from qiyue.search.analysis import Tokens
+from qiyue.search.backends import base
+from qiyue.search.backends.base import (
+    LIVE,
+    SORT_COLUMNS,
+    Hit,
+    IndexDocument,
+    SearchBackend,
+)
+from qiyue.search.query import Kind, ParsedQuery, SearchError, Term
+
+COLUMNS = ("fw", "fg", "fc", "dw", "dg", "dc")
+# bm25 weights per column: fields count five times document text; characters least.
+WEIGHTS = (5.0, 5.0, 2.5, 1.0, 1.0, 0.5)
+PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
+
+
+def _names(generation: str) -> tuple[str, str]:
+    suffix = "" if generation == LIVE else f"_{generation}"
+    return f"search_fts{suffix}", f"search_terms{suffix}"
+
+
+def _phrase(tokens: tuple[str, ...] | list[str]) -> str:
+    return '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
+
+
+def _fts_term(term: Term) -> str:
+    if term.kind == Kind.CHAR:
+        return f"{{fc dc}} : {_phrase(term.tokens)}"
+    if term.kind == Kind.GRAMS:
+        return f"({{fg dg}} : {_phrase(term.tokens)} OR {{fw dw}} : {_phrase([term.text])})"
+    if term.kind == Kind.WORD:
+        return f"{{fw dw}} : {_phrase(term.tokens)}"
+    if term.kind == Kind.PREFIX:
+        return f"{{fg dg}} : {_phrase(term.tokens)} *"
+    return f"{{fg dg}} : {_phrase(term.tokens)}"
+
+
+def fts_query(query: ParsedQuery) -> str:
+    """The FTS5 MATCH expression of a parsed query (every token quoted)."""
+    positive = " AND ".join(f"({_fts_term(t)})" for t in query.positive)
+    if not query.negative:
+        return positive
+    negative = " OR ".join(f"({_fts_term(t)})" for t in query.negative)
+    return f"({positive}) NOT ({negative})"
+
+
+@contextmanager
+def time_limit() -> Iterator[None]:
+    """Interrupt the statements run inside after ``base.TIME_LIMIT_SECONDS``."""
+    connection.ensure_connection()
+    raw = connection.connection
+    deadline = time.monotonic() + base.TIME_LIMIT_SECONDS
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), PROGRESS_STEPS)
+    try:
+        yield
+    except OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+        raise SearchError(_("This search took too long; make it more specific.")) from None
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def _keyring() -> Any:
+    return settings.MASTER_KEYRING
+
+
+def seal(values: list[str]) -> tuple[bytes, bytes]:
+    keyring = _keyring()
+    data_key = new_data_key()
+    plain = zlib.compress(json.dumps(values, ensure_ascii=False).encode("utf-8"))
+    wrapped = wrap_key(keyring.current_key, keyring.current, data_key)
+    return wrapped, encrypt_bytes(plain, data_key)
+
+
+def unseal(wrapped: bytes, sealed: bytes) -> list[str]:
+    data_key = unwrap_key(_keyring(), bytes(wrapped), label="search terms")
+    values = json.loads(zlib.decompress(decrypt_bytes(bytes(sealed), data_key)))
+    return [str(v) for v in values]
+
+
+def column_values(doc: IndexDocument) -> list[str]:
+    f: Tokens = doc.field_tokens()
+    d: Tokens = doc.document_tokens()
+    return [" ".join(x) for x in (f.w, f.g, f.c, d.w, d.g, d.c)]
+
+
+class SqliteBackend(SearchBackend):
+    vendor = "sqlite"
+
+    def create_tables(self, generation: str = LIVE) -> None:
+        fts, terms = _names(generation)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5("
+                f"{', '.join(COLUMNS)}, content='', "
+                "tokenize='unicode61 remove_diacritics 0')"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {terms} ("
+                "contract_id INTEGER PRIMARY KEY, wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL)"
+            )
+
+    def drop_tables(self, generation: str) -> None:
+        fts, terms = _names(generation)
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {fts}")
+            cur.execute(f"DROP TABLE IF EXISTS {terms}")
+
+    def swap(self) -> None:
+        from qiyue.search.backends.base import NEXT
+
+        fts, terms = _names(LIVE)
+        next_fts, next_terms = _names(NEXT)
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {fts}")
+            cur.execute(f"DROP TABLE IF EXISTS {terms}")
+            cur.execute(f"ALTER TABLE {next_fts} RENAME TO {fts}")
+            cur.execute(f"ALTER TABLE {next_terms} RENAME TO {terms}")
+
+    def _delete(self, cur: Any, contract_id: int, generation: str) -> None:
+        fts, terms = _names(generation)
+        cur.execute(
+            f"SELECT wrapped_key, sealed FROM {terms} WHERE contract_id = %s", [contract_id]
+        )
+        row = cur.fetchone()
+        if row is None:
+            return
+        values = unseal(row[0], row[1])
+        cur.execute(
+            f"INSERT INTO {fts} ({fts}, rowid, {', '.join(COLUMNS)}) "
+            f"VALUES ('delete', %s, {', '.join(['%s'] * len(COLUMNS))})",
+            [contract_id, *values],
+        )
+        cur.execute(f"DELETE FROM {terms} WHERE contract_id = %s", [contract_id])
+
+    def write(self, doc: IndexDocument, *, generation: str = LIVE) -> None:
+        fts, terms = _names(generation)
+        values = column_values(doc)
+        wrapped, sealed = seal(values)
+        with connection.cursor() as cur:
+            self._delete(cur, doc.contract_id, generation)
+            cur.execute(
+                f"INSERT INTO {fts} (rowid, {', '.join(COLUMNS)}) "
+                f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))})",
+                [doc.contract_id, *values],
+            )
+            cur.execute(
+                f"INSERT INTO {terms} (contract_id, wrapped_key, sealed) VALUES (%s, %s, %s)",
+                [doc.contract_id, wrapped, sealed],
+            )
+
+    def remove(self, contract_id: int, *, generation: str = LIVE) -> None:
+        with connection.cursor() as cur:
+            self._delete(cur, contract_id, generation)
+
+    def indexed_ids(self, *, generation: str = LIVE) -> set[int]:
+        _fts, terms = _names(generation)
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT contract_id FROM {terms}")
+            return {int(r[0]) for r in cur.fetchall()}
+
+    def search(
+        self,
+        query: ParsedQuery,
+        *,
+        allowed: QuerySet[Any] | None,
+        sort: str = "relevance",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[Hit], int]:
+        if not query.positive:
+            return [], 0
+        fts, _terms = _names(LIVE)
+        match = fts_query(query)
+        in_allowed, allowed_params = self.allowed_sql(allowed)
+        where = f"{fts} MATCH %s"
+        if in_allowed:
+            # "+rowid": a filter on the matches, not a list of rowids for FTS5 to look up
+            # one by one (which costs a full MATCH per visible contract).
+            where += f" AND +{fts}.rowid{in_allowed}"
+        params: list[Any] = [match, *allowed_params]
+        rank = f"bm25({fts}, {', '.join(str(w) for w in WEIGHTS)})"
+        # bm25() only works in the statement that does the MATCH, and not next to a window
+        # function: the matches and their scores are a subquery, the window count (every
+        # match, counted in the same statement) is taken over it.
+        matches = f"SELECT {fts}.rowid AS id, -{rank} AS score FROM {fts} WHERE {where}"
+        key = sort.lstrip("-")
+        if key in SORT_COLUMNS:
+            table = Contract._meta.db_table
+            column = SORT_COLUMNS[key]
+            direction = "DESC" if sort.startswith("-") else "ASC"
+            sql = (
+                f"SELECT m.id, m.score, count(*) OVER () FROM ({matches}) m "
+                f"JOIN {table} c ON c.id = m.id "
+                f"ORDER BY c.{column} IS NULL, c.{column} {direction}, m.id {direction} "
+                "LIMIT %s OFFSET %s"
+            )
+        else:
+            sql = (
+                f"SELECT m.id, m.score, count(*) OVER () FROM ({matches}) m "
+                "ORDER BY m.score DESC, m.id DESC LIMIT %s OFFSET %s"
+            )
+        with time_limit(), connection.cursor() as cur:
+            cur.execute(sql, [*params, limit, offset])
+            rows = cur.fetchall()
+            hits = [Hit(int(r[0]), float(r[1])) for r in rows]
+            if rows:
+                total = int(rows[0][2])
+            else:
+                cur.execute(f"SELECT count(*) FROM {fts} WHERE {where}", params)
+                total = int(cur.fetchone()[0])
+        return hits, total

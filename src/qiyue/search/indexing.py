@@ -1,0 +1,180 @@
+"""Keeping the index in step with the contracts: one contract at a time (from jobs after
+commit) and full rebuilds into a shadow index that is swapped in only when complete.
+
+Everything here takes ids and is idempotent: indexing a contract twice leaves the same
+entry; a rebuild interrupted anywhere resumes where its progress row says."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import transaction
+
+from qiyue.contracts.models import Contract
+from qiyue.documents.models import DocumentVersion
+from qiyue.documents.queries import version_pages
+from qiyue.search.backends import get_backend
+from qiyue.search.backends.base import LIVE, NEXT, IndexDocument
+from qiyue.search.models import IndexRebuild
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK = 200
+
+
+def field_texts(
+    *, number: str, title: str, party: str, short_name: str, tags: list[str], notes: str
+) -> list[tuple[str, str]]:
+    """The searchable fields of a contract, ``(name, text)``, in display order."""
+    out = [
+        ("number", number),
+        ("title", title),
+        ("counterparty", party),
+        ("counterparty", short_name),
+        ("tags", " ".join(tags)),
+        ("notes", notes),
+    ]
+    return [(name, text) for name, text in out if text]
+
+
+def contract_fields(contract: Contract) -> list[tuple[str, str]]:
+    party = contract.counterparty
+    return field_texts(
+        number=contract.number,
+        title=contract.title,
+        party=party.name if party else "",
+        short_name=(party.short_name or "") if party else "",
+        tags=[t.name for t in contract.tags.all()],
+        notes=contract.notes,
+    )
+
+
+def latest_versions(contract_ids: Iterable[int]) -> dict[int, list[DocumentVersion]]:
+    """The latest version of each document of these contracts, per contract."""
+    versions = (
+        DocumentVersion.objects.filter(document__contract_id__in=list(contract_ids))
+        .select_related("document", "text_blob")
+        .order_by("document__contract_id", "document_id", "-number")
+    )
+    out: dict[int, list[DocumentVersion]] = {}
+    seen: set[int] = set()
+    for v in versions:
+        if v.document_id in seen:
+            continue
+        seen.add(v.document_id)
+        out.setdefault(v.document.contract_id, []).append(v)
+    return out
+
+
+def _contracts(ids: list[int]) -> list[Contract]:
+    return list(
+        Contract.objects.filter(pk__in=ids)
+        .select_related("counterparty")
+        .prefetch_related("tags")
+        .order_by("pk")
+    )
+
+
+def build_documents(ids: list[int]) -> tuple[list[IndexDocument], set[int]]:
+    """The index entries of the contracts that exist among ``ids``, and the missing ids."""
+    contracts = _contracts(ids)
+    versions = latest_versions(c.pk for c in contracts)
+    docs: list[IndexDocument] = []
+    for contract in contracts:
+        texts: list[str] = []
+        for version in versions.get(contract.pk, []):
+            try:
+                pages = version_pages(version) or []
+            except Exception:  # a blob we cannot read must not stop indexing the rest
+                log.exception("search: cannot read the text of document version %s", version.pk)
+                pages = []
+            texts.append("\n".join(str(p.get("text", "")) for p in pages))
+        fields = "\n".join(text for _name, text in contract_fields(contract))
+        docs.append(IndexDocument(contract.pk, fields=fields, documents=texts))
+    missing = set(ids) - {c.pk for c in contracts}
+    return docs, missing
+
+
+def _rebuild_running() -> bool:
+    return IndexRebuild.objects.exists()
+
+
+def index_contracts(ids: list[int]) -> None:
+    """(Re)index these contracts in the live index, and in the shadow one while a
+    rebuild runs; contracts that no longer exist are removed."""
+    if not ids:
+        return
+    backend = get_backend()
+    with transaction.atomic():
+        # Read inside the transaction that writes: a concurrent update's own job then
+        # writes after this one, never before it with older data.
+        docs, missing = build_documents(ids)
+        generations = [LIVE, NEXT] if _rebuild_running() else [LIVE]
+        for generation in generations:
+            for doc in docs:
+                backend.write(doc, generation=generation)
+            for contract_id in missing:
+                backend.remove(contract_id, generation=generation)
+
+
+def index_contract(contract_id: int) -> None:
+    index_contracts([contract_id])
+
+
+def remove_contract(contract_id: int) -> None:
+    backend = get_backend()
+    with transaction.atomic():
+        for generation in [LIVE, NEXT] if _rebuild_running() else [LIVE]:
+            backend.remove(contract_id, generation=generation)
+
+
+def rebuild(
+    *,
+    chunk: int = DEFAULT_CHUNK,
+    restart: bool = False,
+    progress: Callable[[int, int], Any] | None = None,
+    stop_after: int | None = None,
+) -> bool:
+    """Rebuild the whole index into the shadow tables, ``chunk`` contracts per
+    transaction, then swap it in. Resumes an interrupted rebuild unless ``restart``.
+
+    Returns True when the new index was swapped in; False when it stopped early after
+    ``stop_after`` chunks (for tests and for spreading the work). The live index keeps
+    answering searches until the swap."""
+    backend = get_backend()
+    with transaction.atomic():
+        state = IndexRebuild.objects.first()
+        if state is None or restart:
+            IndexRebuild.objects.all().delete()
+            backend.drop_tables(NEXT)
+            backend.create_tables(NEXT)
+            state = IndexRebuild.objects.create()
+    rounds = 0
+    while True:
+        ids = list(
+            Contract.objects.filter(pk__gt=state.last_contract_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            docs, _missing = build_documents(ids)
+            for doc in docs:
+                backend.write(doc, generation=NEXT)
+            state.last_contract_id = ids[-1]
+            state.done += len(docs)
+            IndexRebuild.objects.filter(pk=state.pk).update(
+                last_contract_id=state.last_contract_id, done=state.done
+            )
+        if progress is not None:
+            progress(state.done, state.last_contract_id)
+        rounds += 1
+        if stop_after is not None and rounds >= stop_after:
+            return False
+    with transaction.atomic():
+        backend.swap()
+        IndexRebuild.objects.all().delete()
+    return True

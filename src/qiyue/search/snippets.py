@@ -1,0 +1,135 @@
+"""Snippets of the hits on one page, from the decrypted fields and document text.
+
+The index holds no text, so the snippet is found again in the text itself: the first
+place, fields first then documents page by page, where a positive term of the query
+occurs. The text is escaped first and only then wrapped in ``<mark>``, so the HTML is safe
+whatever the contract or document says."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from qiyue.documents.models import DocumentVersion
+from qiyue.documents.queries import version_pages
+from qiyue.search.analysis import fold, runs
+from qiyue.search.query import Kind, ParsedQuery, Term
+
+log = logging.getLogger(__name__)
+
+BEFORE = 40
+LENGTH = 160
+
+
+@dataclass
+class Snippet:
+    html: SafeString
+    where: dict[str, Any] | None  # {"field": …} or {"document_id", "document", "version", "page"}
+
+
+def _pattern(term: Term) -> str:
+    if term.kind in (Kind.CHAR, Kind.GRAMS):
+        return re.escape(term.text)
+    if term.kind == Kind.WORD:
+        return rf"(?<![a-z0-9]){re.escape(term.tokens[0])}[a-z]{{0,4}}(?![a-z0-9])"
+    if term.kind == Kind.PREFIX:
+        return rf"(?<![a-z0-9]){re.escape(term.tokens[0])}[a-z0-9]*"
+    parts = [re.escape(run) for _cjk, run in runs(term.text)]
+    return r"[\W_]*".join(parts)
+
+
+def matcher(query: ParsedQuery) -> re.Pattern[str] | None:
+    patterns = [_pattern(t) for t in query.positive]
+    patterns = [p for p in patterns if p]
+    if not patterns:
+        return None
+    # Longest first, so a phrase wins over one of its words at the same place.
+    patterns.sort(key=len, reverse=True)
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each of its characters, the index in the original."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        f = fold(ch)
+        out.append(f)
+        origin.extend([i] * len(f))
+    return "".join(out), origin
+
+
+def highlight(text: str, pattern: re.Pattern[str]) -> str | None:
+    """An escaped window of ``text`` around its first match, matches in ``<mark>``;
+    None when nothing matches."""
+    folded, origin = _folded(text)
+    found = pattern.search(folded)
+    if found is None:
+        return None
+    start = max(0, origin[found.start()] - BEFORE)
+    end = min(len(text), start + LENGTH)
+    spans: list[tuple[int, int]] = []
+    for m in pattern.finditer(folded):
+        if m.end() <= m.start():
+            continue
+        a, b = origin[m.start()], origin[m.end() - 1] + 1
+        if a >= end:
+            break
+        if b > start:
+            spans.append((max(a, start), min(b, end)))
+    parts: list[str] = ["…" if start > 0 else ""]
+    pos = start
+    for a, b in spans:
+        if a < pos:
+            continue
+        parts.append(escape(text[pos:a]))
+        parts.append(f"<mark>{escape(text[a:b])}</mark>")
+        pos = b
+    parts.append(escape(text[pos:end]))
+    parts.append("…" if end < len(text) else "")
+    return " ".join("".join(parts).split())
+
+
+def field_snippet(fields: list[tuple[str, str]], pattern: re.Pattern[str] | None) -> Snippet | None:
+    """The snippet of the first field that matches, or None."""
+    if pattern is None:
+        return None
+    for name, text in fields:
+        html = highlight(text, pattern)
+        if html is not None:  # built by highlight(): escaped text and <mark> only
+            return Snippet(mark_safe(html), {"field": name})
+    return None
+
+
+def document_snippet(
+    versions: list[DocumentVersion], pattern: re.Pattern[str] | None
+) -> Snippet | None:
+    """The snippet of the first page of these versions that matches, or None."""
+    if pattern is None:
+        return None
+    for version in versions:
+        try:
+            pages = version_pages(version) or []
+        except Exception:
+            log.exception("search: cannot read the text of document version %s", version.pk)
+            continue
+        for page in pages:
+            html = highlight(str(page.get("text", "")), pattern)
+            if html is not None:
+                where = {
+                    "document_id": version.document_id,
+                    "document": version.document.title,
+                    "version": version.number,
+                    "page": page.get("number"),
+                }
+                return Snippet(mark_safe(html), where)  # escaped by highlight()
+    return None
+
+
+def plain_snippet(title: str) -> Snippet:
+    return Snippet(mark_safe(escape(title[:LENGTH])), None)

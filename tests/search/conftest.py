@@ -1,0 +1,100 @@
+"""A small fixed corpus of Chinese and English contracts with documents, indexed the way
+production indexes them: through the actions, their after-commit hooks and the jobs."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from qiyue.documents.actions import upload_document
+from qiyue.documents.models import DocumentVersion
+from qiyue.lib.crypto import Keyring
+from tests.api.conftest import api  # noqa: F401  (the API client fixture)
+from tests.factories import make_contract, make_party
+
+Committed = Callable[[], Any]
+
+
+@pytest.fixture
+def docs(settings: Any, tmp_path: Path) -> Path:
+    """A private data folder with local blob storage and a master key."""
+    settings.MASTER_KEYRING = Keyring.parse(Keyring.generate_spec("test1"))
+    data = tmp_path / "data"
+    settings.DATA_DIR = data
+    settings.FILE_UPLOAD_TEMP_DIR = data / "tmp"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(data / "blobs"), "file_permissions_mode": 0o600},
+        },
+    }
+    return data
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """``with committed():`` runs the after-commit hooks (index jobs) at the end of the
+    block, as the end of a real transaction would."""
+
+    @contextmanager
+    def _committed() -> Iterator[None]:
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return _committed
+
+
+def upload_text(
+    user: Any, contract: Any, text: str, *, name: str = "正文.txt", **kw: Any
+) -> DocumentVersion:
+    return upload_document(
+        actor=user, contract=contract, fileobj=io.BytesIO(text.encode("utf-8")), name=name, **kw
+    )
+
+
+@pytest.fixture
+def corpus(org: SimpleNamespace, docs: Path, committed: Committed) -> SimpleNamespace:
+    s1, s2 = org.sales1, org.sales2
+    with committed():
+        xingchen = make_party(s1, name="北京星辰科技有限公司", short_name="星辰")
+        acme = make_party(s1, name="Acme Corporation", short_name="Acme")
+        c1 = make_contract(s1, party=xingchen, title="设备采购合同", notes="")
+        upload_text(
+            s1,
+            c1,
+            "第一条 违约责任\n甲方逾期付款的，应按日支付违约金。\n\f"
+            "第二条 本合同适用中华人民共和国法律。",
+        )
+        c2 = make_contract(s1, title="软件许可协议")
+        d2 = upload_text(s1, c2, "乙方应按期缴纳税款。甲方有权解除合同。")
+        c3 = make_contract(s1, party=acme, title="Master Services Agreement")
+        upload_text(
+            s1,
+            c3,
+            "This Agreement shall automatically renew for successive one-year terms. "
+            "The governing law shall be the laws of New York.",
+            name="msa.txt",
+        )
+        c4 = make_contract(s1, title="Non-Disclosure Agreement")
+        upload_text(
+            s1,
+            c4,
+            "Confidential information shall not be disclosed. This agreement is governed "
+            "by the law of England. Termination upon notice.",
+            name="nda.txt",
+        )
+        c6 = make_contract(
+            s1, title="ＡＢＣ公司服务合同", notes="Full-width ＲＥＮＥＷＡＬ clause <b>x</b>"
+        )
+        c5 = make_contract(s2, title="保密协议")
+        upload_text(s2, c5, "外部秘密：违约金 governing law 税 甲方 Acme renew", name="secret.txt")
+    return SimpleNamespace(
+        c1=c1, c2=c2, c3=c3, c4=c4, c5=c5, c6=c6, d2=d2.document, xingchen=xingchen, acme=acme
+    )

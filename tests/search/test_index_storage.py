@@ -1,0 +1,102 @@
+"""What the index stores and how queries are read: terms only, sealed token lists,
+quoted tokens, page numbers of hits, escaped snippets, the deploy check."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.core.checks import run_checks
+from django.db import connection
+
+from qiyue.documents.actions import upload_document
+from qiyue.search.analysis import analyse, fold, gram_tokens, stem
+from qiyue.search.backends.postgres import chunks, ts_term
+from qiyue.search.backends.sqlite import fts_query
+from qiyue.search.queries import search_for
+from qiyue.search.query import MAX_TERMS, Kind, SearchError, parse
+from tests.documents.doc_files import pdf_bytes
+
+
+def test_text_is_folded_and_cut_into_words_bigrams_and_characters() -> None:
+    assert fold("ＡＢＣ１２３") == "abc123"
+    tokens = analyse("违约金 Renewals")
+    assert "违约" in tokens.w and "违约金" in tokens.w and "renewal" in tokens.w
+    assert tokens.g == ["违约", "约金", "renewals"]
+    assert tokens.c == ["违", "约", "金"]
+    assert gram_tokens("auto-renew 税") == ["auto", "renew", "税"]
+    assert [stem(w) for w in ("renews", "renewed", "renewing", "parties", "process")] == [
+        "renew",
+        "renew",
+        "renew",
+        "party",
+        "process",
+    ]
+
+
+def test_queries_become_terms_and_user_text_never_reaches_match_unquoted() -> None:
+    q = parse('税 违约金 renew* "governing law" -"NEAR(x" -y')
+    assert [(t.kind, t.negative) for t in q.terms] == [
+        (Kind.CHAR, False),
+        (Kind.GRAMS, False),
+        (Kind.PREFIX, False),
+        (Kind.PHRASE, False),
+        (Kind.PHRASE, True),
+        (Kind.WORD, True),
+    ]
+    match = fts_query(q)
+    assert "NEAR(" not in match and '"near x"' in match
+    assert ts_term(q.terms[1]) == "( 'g:违约' <-> 'g:约金' | 'w:违约金' )"
+    assert parse("a*").terms[0].kind == Kind.WORD  # one-letter prefixes are plain words
+    with pytest.raises(SearchError):
+        parse(" ".join(f"w{i}" for i in range(MAX_TERMS + 1)))
+    assert parse("!!! ，。 ^ - *").is_empty
+
+
+def test_long_documents_are_chunked_with_overlaps_longer_than_any_query() -> None:
+    text = "甲" * 10_000
+    pieces = chunks(text)
+    assert len(pieces) > 3 and all(len(p) <= 3000 for p in pieces)
+    assert sum(len(p) for p in pieces) >= len(text)
+
+
+def test_the_database_holds_no_readable_text_of_the_contracts(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's contentless FTS5; PostgreSQL stores terms (see 0003)")
+    with connection.cursor() as cur:
+        cur.execute("SELECT fw, dg FROM search_fts")
+        assert all(row == (None, None) for row in cur.fetchall())  # contentless
+        cur.execute("SELECT sealed FROM search_terms")
+        blobs = b"".join(bytes(r[0]) for r in cur.fetchall())
+    for text in ("违约金", "governing", "逾期付款"):
+        assert text.encode("utf-8") not in blobs
+
+
+def test_hits_in_a_pdf_say_the_page_and_snippets_are_escaped(
+    org: SimpleNamespace, docs: Any, committed: Any
+) -> None:
+    from tests.factories import make_contract
+
+    with committed():
+        contract = make_contract(org.sales1, title="Supply agreement")
+        upload_document(
+            actor=org.sales1,
+            contract=contract,
+            fileobj=io.BytesIO(
+                pdf_bytes(["Page one says nothing.", "Liquidated damages <script>x</script>"])
+            ),
+            name="supply.pdf",
+        )
+    [item] = search_for(org.sales1, "liquidated damages").items
+    assert item.where is not None and item.where["page"] == 2
+    assert "<mark>Liquidated</mark>" in item.snippet and "<mark>damages</mark>" in item.snippet
+    assert "<script>" not in item.snippet and "&lt;script&gt;" in item.snippet
+
+
+def test_the_deploy_check_asks_for_disk_encryption_on_postgresql(db: Any) -> None:
+    ids = {m.id for m in run_checks(include_deployment_checks=True)}
+    assert ("qiyue.search.W001" in ids) == (connection.vendor == "postgresql")

@@ -1,0 +1,392 @@
+"""Search: recall and precision on a fixed corpus, permissions, index consistency after
+every kind of change, rebuild crash-resume and hostile queries — on SQLite and PostgreSQL
+alike (the same tests; run with DATABASE_URL for PostgreSQL)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from io import StringIO
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from qiyue.contracts import actions as contract_actions
+from qiyue.contracts.queries import parse_filters
+from qiyue.parties import actions as party_actions
+from qiyue.search import indexing
+from qiyue.search.backends import get_backend
+from qiyue.search.backends.base import NEXT
+from qiyue.search.models import IndexRebuild
+from qiyue.search.queries import search_for
+from qiyue.search.query import SearchError
+
+from .conftest import upload_text
+
+
+def found(user: Any, q: str, **kw: Any) -> set[int]:
+    return {item.contract_id for item in search_for(user, q, page_size=200, **kw).items}
+
+
+EXPECTED = {
+    "违约金": {"c1"},
+    "违约": {"c1"},
+    "约金": {"c1"},
+    "甲方": {"c1", "c2"},
+    "税": {"c2"},
+    "合同": {"c1", "c2", "c6"},
+    "中华人民共和国": {"c1"},
+    "人民": {"c1"},
+    "违约金 中华人民共和国": {"c1"},
+    "合同 -甲方": {"c6"},
+    "星辰": {"c1"},
+    "北京星辰": {"c1"},
+    "acme": {"c3"},
+    "ACME": {"c3"},
+    "governing law": {"c3", "c4"},
+    '"governing law"': {"c3"},
+    "renew": {"c3"},
+    "renews": {"c3"},
+    "renew*": {"c3", "c6"},
+    "ＲＥＮＥＷ*": {"c3", "c6"},
+    "renewal": {"c6"},
+    "agreement -confidential": {"c3"},
+    "agreement": {"c3", "c4"},
+    "abc": {"c6"},
+    "ａｂｃ 服务": {"c6"},
+    '"one-year terms"': {"c3"},
+    "one-year": {"c3"},
+    "termination": {"c4"},
+    "违约金 england": set(),
+    "保密协议": set(),  # sales2's contract: invisible to sales1
+    "外部秘密": set(),
+}
+
+
+@pytest.mark.parametrize("q", list(EXPECTED))
+def test_each_query_finds_exactly_its_expected_contracts(
+    org: SimpleNamespace, corpus: SimpleNamespace, q: str
+) -> None:
+    expected = {getattr(corpus, name).pk for name in EXPECTED[q]}
+    assert found(org.sales1, q) == expected
+
+
+def test_a_contract_number_finds_its_contract(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    assert found(org.sales1, corpus.c1.number) == {corpus.c1.pk}
+
+
+def test_one_and_two_character_chinese_queries_find_every_contract_that_has_them(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    texts = {
+        corpus.c1.pk: "设备采购合同 北京星辰科技有限公司 星辰 第一条 违约责任 "
+        "甲方逾期付款的，应按日支付违约金。第二条 本合同适用中华人民共和国法律。",
+        corpus.c2.pk: "软件许可协议 乙方应按期缴纳税款。甲方有权解除合同。",
+        corpus.c6.pk: "ABC公司服务合同",
+    }
+    chars = {ch for text in texts.values() for ch in text if "\u4e00" <= ch <= "\u9fff"}
+    pairs = {
+        text[i : i + 2]
+        for text in texts.values()
+        for i in range(len(text) - 1)
+        if all("\u4e00" <= ch <= "\u9fff" for ch in text[i : i + 2])
+    }
+    for q in sorted(chars | pairs):
+        expected = {pk for pk, text in texts.items() if q in text}
+        got = found(org.sales1, q)
+        # make_party adds test customers (测试客户…有限公司) to c2 and c6: only check they
+        # contain every contract whose known text has it, and nothing that lacks it.
+        assert expected <= got, q
+        assert got <= {corpus.c1.pk, corpus.c2.pk, corpus.c3.pk, corpus.c4.pk, corpus.c6.pk}
+
+
+def test_hits_come_with_escaped_highlighted_snippets_and_where(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    [item] = search_for(org.sales1, "违约金").items
+    assert "<mark>违约金</mark>" in item.snippet
+    assert item.where is not None and item.where["document"] and item.where["version"] == 1
+    assert item.where["page"] >= 1
+    [item] = search_for(org.sales1, "renewal").items
+    assert item.where == {"field": "notes"}
+    assert "<mark>ＲＥＮＥＷＡＬ</mark>" in item.snippet
+    assert "&lt;b&gt;" in item.snippet and "<b>" not in item.snippet
+    [item] = search_for(org.sales1, '"governing law"').items
+    assert "<mark>governing law</mark>" in item.snippet
+
+
+def test_relevance_puts_title_matches_first_and_date_sort_works(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    items = search_for(org.sales1, "合同").items
+    assert items[0].contract_id in {corpus.c1.pk, corpus.c6.pk}
+    assert all(a.score >= b.score for a, b in itertools.pairwise(items))
+    by_date = [i.contract_id for i in search_for(org.sales1, "合同", sort="-created").items]
+    assert by_date == sorted(by_date, reverse=True)
+
+
+def test_filters_and_paging_apply_inside_the_search(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any
+) -> None:
+    with committed():
+        contract_actions.transition_contract(actor=org.sales1, contract=corpus.c2, code="submit")
+    f = parse_filters({"state": "in_review"}, user=org.sales1)
+    assert found(org.sales1, "甲方", filters=f) == {corpus.c2.pk}
+    first = search_for(org.sales1, "合同", page_size=2)
+    second = search_for(org.sales1, "合同", page=2, page_size=2)
+    assert first.total == second.total == 3 and first.has_next and not second.has_next
+    assert len({i.contract_id for i in first.items + second.items}) == 3
+
+
+# -- permissions -------------------------------------------------------------------------
+
+
+def test_an_outsider_never_sees_other_contracts_in_hits_counts_or_snippets(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    results = search_for(org.sales2, "违约金")
+    assert [i.contract_id for i in results.items] == [corpus.c5.pk]
+    assert results.total == 1
+    assert "逾期付款" not in json.dumps([i.as_dict() for i in results.items], ensure_ascii=False)
+    for q in ("甲方", "governing law", "acme", "合同", "税", "renew*"):
+        results = search_for(org.sales2, q, page_size=1)
+        assert {i.contract_id for i in results.items} <= {corpus.c5.pk}, q
+        assert results.total <= 1, q
+
+
+def test_colleagues_see_what_their_scope_allows(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    assert found(org.head1, "甲方") == {corpus.c1.pk, corpus.c2.pk}  # department
+    assert found(org.manager, "甲方") == {corpus.c1.pk, corpus.c2.pk, corpus.c5.pk}  # all
+
+
+def test_the_api_answers_only_visible_hits_with_next_links(
+    org: SimpleNamespace, corpus: SimpleNamespace, api: Any
+) -> None:
+    r = api(org.sales2).get("/api/v1/search", {"q": "违约金"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert [i["contract_id"] for i in body["items"]] == [corpus.c5.pk]
+    assert body["total"] == 1 and body["next"] is None
+    r = api(org.sales1).get("/api/v1/search", {"q": "合同", "page_size": 2, "state": "draft"})
+    body = r.json()
+    assert body["total"] == 3 and body["next"].endswith("page=2")
+    assert "\\u003cmark\\u003e" in r.content.decode()
+    r = api(org.sales1).get(body["next"])
+    assert len(r.json()["items"]) == 1 and r.json()["next"] is None
+    assert api(None).get("/api/v1/search", {"q": "合同"}).status_code == 401
+    assert api(org.sales1).get("/api/v1/search", {"q": "x", "state": "nope"}).status_code == 400
+
+
+# -- keeping the index in step -----------------------------------------------------------
+
+
+def test_an_uploaded_document_and_a_new_version_are_searchable_at_once(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any
+) -> None:
+    with committed():
+        upload_text(org.sales1, corpus.c4, "独家代理条款")
+    assert found(org.sales1, "独家代理") == {corpus.c4.pk}
+    with committed():
+        upload_text(org.sales1, corpus.c2, "仅限内部使用。", document=corpus.d2)
+    assert found(org.sales1, "内部使用") == {corpus.c2.pk}
+    assert found(org.sales1, "税") == set()  # the old version's text is no longer searched
+    assert found(org.sales1, "软件许可") == {corpus.c2.pk}
+
+
+def test_a_contract_edit_and_a_customer_rename_are_searchable_at_once(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any
+) -> None:
+    c1 = corpus.c1
+    c1.refresh_from_db()
+    with committed():
+        contract_actions.update_contract(
+            actor=org.sales1, contract=c1, data={"title": "设备租赁合同"}, version=c1.version
+        )
+    assert found(org.sales1, "采购") == set()
+    assert found(org.sales1, "租赁") == {c1.pk}
+    acme = corpus.acme
+    acme.refresh_from_db()
+    with committed():
+        party_actions.update_party(
+            actor=org.sales1,
+            party=acme,
+            data={"name": "Globex Corporation", "short_name": "Globex"},
+            version=acme.version,
+        )
+    assert found(org.sales1, "globex") == {corpus.c3.pk}
+    assert found(org.sales1, "acme") == set()
+
+
+def test_a_rolled_back_change_leaves_the_index_alone(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any
+) -> None:
+    c1 = corpus.c1
+    c1.refresh_from_db()
+    with committed(), pytest.raises(contract_actions.StaleEdit):
+        contract_actions.update_contract(
+            actor=org.sales1, contract=c1, data={"title": "无效"}, version=c1.version + 5
+        )
+    assert found(org.sales1, "采购") == {c1.pk}
+
+
+def test_indexing_twice_and_removing_are_idempotent(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    indexing.index_contract(corpus.c1.pk)
+    indexing.index_contract(corpus.c1.pk)
+    assert found(org.sales1, "违约金") == {corpus.c1.pk}
+    indexing.remove_contract(corpus.c1.pk)
+    indexing.remove_contract(corpus.c1.pk)
+    assert found(org.sales1, "违约金") == set()
+    indexing.index_contracts([corpus.c1.pk, 10**12])
+    assert found(org.sales1, "违约金") == {corpus.c1.pk}
+
+
+def test_a_rebuild_resumes_after_a_crash_and_the_old_index_serves_meanwhile(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any, monkeypatch: Any
+) -> None:
+    backend = get_backend()
+    all_ids = backend.indexed_ids()
+    assert len(all_ids) == 6
+    real_build = indexing.build_documents
+    calls = {"n": 0}
+
+    def crashing(ids: list[int]) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the machine lost power")
+        return real_build(ids)
+
+    monkeypatch.setattr(indexing, "build_documents", crashing)
+    with pytest.raises(RuntimeError):
+        indexing.rebuild(chunk=2)
+    progress = IndexRebuild.objects.get()
+    assert progress.done == 2 and progress.last_contract_id > 0
+    assert len(backend.indexed_ids(generation=NEXT)) == 2
+    # Meanwhile the old index still answers, and changes reach both indexes.
+    assert found(org.sales1, "甲方") == {corpus.c1.pk, corpus.c2.pk}
+    c4 = corpus.c4
+    c4.refresh_from_db()
+    with committed():
+        contract_actions.update_contract(
+            actor=org.sales1, contract=c4, data={"title": "Mutual NDA"}, version=c4.version
+        )
+    monkeypatch.setattr(indexing, "build_documents", real_build)
+    written: list[int] = []
+    original_write = backend.write
+    monkeypatch.setattr(
+        type(backend),
+        "write",
+        lambda self, doc, generation="live": (
+            written.append(doc.contract_id),
+            original_write(doc, generation=generation),
+        )[1],
+    )
+    assert indexing.rebuild(chunk=2) is True
+    assert min(written) > progress.last_contract_id  # nothing before the crash point redone
+    assert len(written) == 4  # resumed: only the contracts after the crash point
+    assert not IndexRebuild.objects.exists()
+    assert backend.indexed_ids() == all_ids
+    assert found(org.sales1, "mutual") == {c4.pk}
+    for q, names in EXPECTED.items():
+        assert found(org.sales1, q) == {getattr(corpus, n).pk for n in names}, q
+
+
+def test_the_reindex_command_rebuilds_and_the_search_command_prints_json(
+    org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    out = StringIO()
+    call_command("search", "reindex", "--chunk", "3", stdout=out, stderr=StringIO())
+    assert out.getvalue().startswith("ok search index rebuilt")
+    out = StringIO()
+    call_command("search", "违约金", "--as", "sales1", "--json", stdout=out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["contract_id"] for r in rows] == [corpus.c1.pk]
+    assert set(rows[0]) >= {"contract_id", "number", "title", "score", "snippet"}
+    out = StringIO()
+    call_command("search", "违约金", "--as", "sales2", stdout=out, stderr=StringIO())
+    assert corpus.c1.number not in out.getvalue()
+
+
+# -- hostile queries ---------------------------------------------------------------------
+
+BAD = [
+    "x" * 10_000,
+    "违" * 201,
+    '"unbalanced phrase',
+    '"',
+    '"*"',
+    "*",
+    "NEAR(",
+    "NEAR(a b)",
+    "^",
+    "-",
+    "--",
+    "- -",
+    '-"',
+    "!!!,,,。。。",
+    "AND OR NOT",
+    "fc : 税",
+    "{fc dc}: 税",
+    "a" * 199 + "*",
+    "a*",
+    "'; DROP TABLE search_fts; --",
+    "\x00",
+    " ".join(["甲方"] * 40),
+    " ".join(f"w{i}" for i in range(33)),
+    "-甲方",
+    "(甲方",
+    "甲方)",
+    "税 OR 甲方",
+]
+
+
+@pytest.mark.parametrize("q", BAD)
+def test_bad_queries_answer_fast_with_results_or_a_clear_400(
+    org: SimpleNamespace, corpus: SimpleNamespace, api: Any, q: str
+) -> None:
+    client = api(org.sales1)
+    started = time.monotonic()
+    r = client.get("/api/v1/search", {"q": q})
+    assert time.monotonic() - started < 1.0
+    assert r.status_code in (200, 400), r.content
+    if r.status_code == 400:
+        assert r.json()["message"]
+
+
+def test_search_errors_say_what_is_wrong(org: SimpleNamespace, corpus: SimpleNamespace) -> None:
+    with pytest.raises(SearchError, match="200"):
+        search_for(org.sales1, "x" * 10_000)
+    with pytest.raises(SearchError):
+        search_for(org.sales1, "-甲方")
+    with pytest.raises(SearchError):
+        search_for(org.sales1, "甲方", sort="nonsense")
+    assert search_for(org.sales1, "!!!").total == 0
+    assert found(org.sales1, '"甲方') == {corpus.c1.pk, corpus.c2.pk}
+
+
+def test_a_search_that_runs_too_long_is_stopped_with_a_400(
+    org: SimpleNamespace, corpus: SimpleNamespace, api: Any, monkeypatch: Any
+) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite progress handler; PostgreSQL uses statement_timeout")
+    from qiyue.search.backends import base, sqlite
+
+    monkeypatch.setattr(base, "TIME_LIMIT_SECONDS", 0.0)
+    monkeypatch.setattr(sqlite, "PROGRESS_STEPS", 1)
+    r = api(org.sales1).get("/api/v1/search", {"q": "合同"})
+    assert r.status_code == 400
+    assert r.json()["message"] in {
+        "This search took too long; make it more specific.",
+        "搜索耗时过长，请缩小搜索范围。",
+    }
+    monkeypatch.setattr(base, "TIME_LIMIT_SECONDS", 3.0)
+    assert found(org.sales1, "合同")  # the connection is usable afterwards
