@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from qiyue.audit.models import AuditEvent
+from qiyue.lib.errors import FieldErrors
 
 # Verbs of events that record a read, not a change. They belong on the audit pages,
 # not in a record's history of changes.
@@ -44,10 +45,8 @@ def events_of(target_type: str, target_id: int) -> QuerySet[AuditEvent]:
     )
 
 
-class AuditFilterError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class AuditFilterError(FieldErrors):
+    """A list filter that cannot be applied."""
 
 
 @dataclass

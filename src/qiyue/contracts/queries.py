@@ -20,6 +20,7 @@ from qiyue.audit.models import AuditEvent
 from qiyue.audit.queries import history_of
 from qiyue.contracts.lifecycle import transitions_from
 from qiyue.contracts.models import Contract, ContractShare, ContractState, ContractType, Tag
+from qiyue.lib.errors import FieldErrors
 from qiyue.lib.money import MoneyError, parse_amount
 
 SORTS = {
@@ -33,10 +34,8 @@ SORTS = {
 }
 
 
-class FilterError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class FilterError(FieldErrors):
+    """A list filter that cannot be applied."""
 
 
 @dataclass

@@ -11,18 +11,15 @@ from django.utils.translation import gettext as _
 
 from qiyue.accounts.models import User
 from qiyue.audit.actions import record
+from qiyue.lib.errors import FieldErrors
 from qiyue.lib.text import normalize_company_name
 from qiyue.lib.uscc import is_valid_uscc, normalize_uscc
 from qiyue.parties.models import Contact, Party
 from qiyue.search.hooks import reindex_party_after_commit
 
 
-class PartyError(ValueError):
+class PartyError(FieldErrors):
     """Invalid customer data; ``errors`` maps field names to messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class StaleEdit(PartyError):

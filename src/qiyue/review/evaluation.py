@@ -19,6 +19,7 @@ from typing import Any
 
 from qiyue.lib.durations import find_durations
 from qiyue.review.extraction import extract_values
+from qiyue.review.extraction.base import FIELDS
 
 __all__ = [
     "CUAD_FIELDS",
@@ -32,26 +33,8 @@ __all__ = [
     "normalise_stem",
 ]
 
-ZH_FIELDS: tuple[str, ...] = (
-    "contract_number",
-    "title",
-    "party_a",
-    "party_b",
-    "signing_date",
-    "effective_date",
-    "expiration_date",
-    "total_amount",
-    "currency",
-    "tax_rate",
-    "auto_renewal",
-    "renewal_term_months",
-    "notice_period_days",
-    "governing_law",
-    "dispute_resolution",
-    "dispute_venue",
-    "confidentiality",
-    "language",
-)
+# Every proposed field has a scoring rule in SCORING.md except the payment schedule.
+ZH_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f != "payment_schedule")
 CUAD_FIELDS: dict[str, str] = {
     "governing_law": "Governing Law-Answer",
     "signing_date": "Agreement Date-Answer",
