@@ -306,7 +306,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per finished job would drown the console of `qiyue serve`; failures
+        # still show.
+        "huey": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_MAX_LIMIT = API_PAGE_SIZE_MAX
