@@ -14,28 +14,12 @@ import pytest
 
 from qiyue.documents.actions import upload_document
 from qiyue.documents.models import DocumentVersion
-from qiyue.lib.crypto import Keyring
 from tests.api.conftest import api  # noqa: F401  (the API client fixture)
+from tests.documents.conftest import keyring  # noqa: F401  (the master key fixture)
+from tests.documents.test_documents import docs  # noqa: F401  (blob storage fixture)
 from tests.factories import make_contract, make_party
 
 Committed = Callable[[], Any]
-
-
-@pytest.fixture
-def docs(settings: Any, tmp_path: Path) -> Path:
-    """A private data folder with local blob storage and a master key."""
-    settings.MASTER_KEYRING = Keyring.parse(Keyring.generate_spec("test1"))
-    data = tmp_path / "data"
-    settings.DATA_DIR = data
-    settings.FILE_UPLOAD_TEMP_DIR = data / "tmp"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(data / "blobs"), "file_permissions_mode": 0o600},
-        },
-    }
-    return data
 
 
 @pytest.fixture
@@ -60,7 +44,11 @@ def upload_text(
 
 
 @pytest.fixture
-def corpus(org: SimpleNamespace, docs: Path, committed: Committed) -> SimpleNamespace:
+def corpus(
+    org: SimpleNamespace,
+    docs: Path,  # noqa: F811
+    committed: Committed,
+) -> SimpleNamespace:
     s1, s2 = org.sales1, org.sales2
     with committed():
         xingchen = make_party(s1, name="北京星辰科技有限公司", short_name="星辰")
