@@ -58,9 +58,10 @@ def _check_lock(conn: Any) -> None:
 
 
 @functools.cache
-def _sql(vendor: str) -> tuple[str, str, str]:
-    """The lock ("" on SQLite), the head query and the INSERT, written once: through the
-    ORM's query compiler they cost more than the database does (``bench/audit_append.py``)."""
+def _sql(vendor: str) -> tuple[str, str, str, tuple[str, ...]]:
+    """The lock ("" on SQLite), the head query, the INSERT and the attribute names of its
+    columns in order, written once: through the ORM's query compiler they cost more than
+    the database does (``bench/audit_append.py``)."""
     meta = AuditEvent._meta
     q = connection.ops.quote_name
     table = q(meta.db_table)
@@ -68,7 +69,8 @@ def _sql(vendor: str) -> tuple[str, str, str]:
     head = f"SELECT {q('id')}, {q('hash')} FROM {table} ORDER BY {q('id')} DESC LIMIT 1"  # noqa: S608
     columns = ", ".join(q(f.column) for f in meta.concrete_fields)
     params = ", ".join(["%s"] * len(meta.concrete_fields))
-    return lock, head, f"INSERT INTO {table} ({columns}) VALUES ({params})"  # noqa: S608
+    insert = f"INSERT INTO {table} ({columns}) VALUES ({params})"  # noqa: S608
+    return lock, head, insert, tuple(f.attname for f in meta.concrete_fields)
 
 
 def _read_head(conn: Any, cursor: Any) -> tuple[int, str]:
@@ -77,7 +79,7 @@ def _read_head(conn: Any, cursor: Any) -> tuple[int, str]:
     With Django's default client-side binding the lock and the head query go to
     PostgreSQL as two statements in one message (one round trip). Each still takes its
     own snapshot under READ COMMITTED, so the head is read after the lock is granted."""
-    lock, head_sql, _insert = _sql(conn.vendor)
+    lock, head_sql, _insert, _names = _sql(conn.vendor)
     if lock and not conn.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
         cursor.execute(f"{lock}; {head_sql}")
         cursor.nextset()
@@ -124,8 +126,8 @@ def record(
             if conn.vendor == "sqlite"
             else conn.ops.adapt_json_value(data, DjangoJSONEncoder)
         )
-        names = [f.attname for f in AuditEvent._meta.concrete_fields]
-        cursor.execute(_sql(conn.vendor)[2], [values[n] for n in names])
+        _lock, _head, insert_sql, names = _sql(conn.vendor)
+        cursor.execute(insert_sql, [values[n] for n in names])
     event = AuditEvent.from_db(conn.alias, names, [fields[n] for n in names])
     if known:
         event.actor = actor  # saves a query for callers that read event.actor
