@@ -258,7 +258,9 @@ class MeOut(Out):
 # --- list query parameters (documented here; parsed by the domain's own parsers) ------
 
 
-class ContractListParams(BaseModel):
+class ContractFilterParams(BaseModel):
+    """The contract list filters, shared by the list and search routes."""
+
     state: str | None = Field(None, description="Comma-separated states, e.g. draft,active.")
     type: str | None = Field(None, description="Contract type code or id.")
     customer: str | None = Field(None, description="Customer id.")
@@ -271,6 +273,9 @@ class ContractListParams(BaseModel):
     signed_to: str | None = Field(None, description="YYYY-MM-DD")
     amount_min: str | None = None
     amount_max: str | None = None
+
+
+class ContractListParams(ContractFilterParams):
     q: str | None = Field(None, description="Words in the title, number or customer name.")
     cursor: str | None = Field(None, description="From the `next` link of the previous page.")
     page_size: int = Field(50, ge=1, description="1 to 200 (QIYUE_API_PAGE_SIZE_MAX).")

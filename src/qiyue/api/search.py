@@ -17,7 +17,7 @@ from qiyue.api.auth import current_user
 from qiyue.api.errors import invalid
 from qiyue.api.pagination import check_page_size, check_params
 from qiyue.api.rendering import render_json
-from qiyue.api.schemas import COMMON_ERRORS
+from qiyue.api.schemas import COMMON_ERRORS, ContractFilterParams
 from qiyue.contracts.queries import parse_filters
 from qiyue.search.queries import search_for
 from qiyue.search.query import SearchError
@@ -25,24 +25,12 @@ from qiyue.search.query import SearchError
 router = Router(tags=["search"])
 
 
-class SearchParams(BaseModel):
+class SearchParams(ContractFilterParams):
     q: str = Field(
         ...,
         description='Words (ANDed), "quoted phrases", -excluded, prefix*; at most 200 characters.',
     )
     sort: str = Field("relevance", description="relevance, or -signed, -created, -updated, expiry…")
-    state: str | None = Field(None, description="Comma-separated states, e.g. draft,active.")
-    type: str | None = Field(None, description="Contract type code or id.")
-    customer: str | None = Field(None, description="Customer id.")
-    owner: str | None = Field(None, description='User id or "me".')
-    department: str | None = Field(None, description="Department id.")
-    tag: str | None = None
-    expiry_from: str | None = Field(None, description="YYYY-MM-DD")
-    expiry_to: str | None = Field(None, description="YYYY-MM-DD")
-    signed_from: str | None = Field(None, description="YYYY-MM-DD")
-    signed_to: str | None = Field(None, description="YYYY-MM-DD")
-    amount_min: str | None = None
-    amount_max: str | None = None
     page: int = Field(1, ge=1, le=10_000, description="1 for the first page.")
     page_size: int = Field(20, ge=1, description="1 to 200 (QIYUE_API_PAGE_SIZE_MAX).")
 
