@@ -1,14 +1,23 @@
-"""Helpers shared by the views: pagination, safe redirects, the language cookie."""
+"""Helpers shared by the views: pagination, safe redirects, the language cookie,
+refusals shown as messages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from qiyue.contracts.actions import ContractError
+from qiyue.lib.errors import FieldErrors
+from qiyue.web.forms import add_errors
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -68,4 +77,41 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+def flash_errors(request: HttpRequest, errors: Mapping[str, str]) -> None:
+    """Show each message of an action's refusal on the next page."""
+    for message in errors.values():
+        messages.error(request, message)
+
+
+def edit_response(
+    request: HttpRequest,
+    form: forms.Form,
+    *,
+    save: Callable[[int], object],
+    refused: type[ContractError | FieldErrors],
+    stale: type[ContractError | FieldErrors],
+    template: str,
+    context: dict[str, Any],
+    saved_url: str,
+) -> HttpResponse:
+    """The edit page's answer: on a valid POST, ``save(version)`` and go to
+    ``saved_url``; a refusal is shown on the form, a stale edit answers 409."""
+    is_stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data.get("version") or 0)
+        except refused as exc:
+            is_stale = isinstance(exc, stale)
+            add_errors(form, exc.errors)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(saved_url)
+    return render(
+        request,
+        template,
+        {"form": form, **context, "stale": is_stale},
+        status=409 if is_stale else 200,
     )

@@ -43,7 +43,7 @@ from qiyue.contracts.queries import (
 from qiyue.parties.queries import party_choices_for, party_for
 from qiyue.web.forms import ContractForm, add_errors, contract_initial
 from qiyue.web.history import describe
-from qiyue.web.views.common import PAGE_SIZES, as_id, paginate
+from qiyue.web.views.common import PAGE_SIZES, as_id, edit_response, flash_errors, paginate
 from qiyue.web.views.documents import documents_context
 
 PICKER_LIMIT = 200
@@ -182,28 +182,20 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     contract = contract_for(user, pk, "change")
     form = _form(request, contract=contract, initial=contract_initial(contract))
-    stale = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            update_contract(
-                actor=user,
-                contract=contract,
-                data=form.action_data(only_changed=True),
-                version=form.cleaned_data.get("version") or 0,
-            )
-        except StaleEdit as exc:
-            stale = True
-            form.add_error(None, str(exc))
-        except ContractError as exc:
-            add_errors(form, exc.errors)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("web:contract_detail", pk=contract.pk)
-    return render(
+    return edit_response(
         request,
-        "web/contract_form.html",
-        {"form": form, "contract": contract, "stale": stale},
-        status=409 if stale else 200,
+        form,
+        save=lambda version: update_contract(
+            actor=user,
+            contract=contract,
+            data=form.action_data(only_changed=True),
+            version=version,
+        ),
+        refused=ContractError,
+        stale=StaleEdit,
+        template="web/contract_form.html",
+        context={"contract": contract},
+        saved_url=reverse("web:contract_detail", args=[contract.pk]),
     )
 
 
@@ -223,8 +215,7 @@ def contract_transition(request: HttpRequest, pk: int) -> HttpResponse:
             version=as_id(request.POST.get("version")),
         )
     except ContractError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
+        flash_errors(request, exc.errors)
     else:
         messages.success(request, _("Done: %(step)s.") % {"step": TRANSITIONS[code].label})
     return redirect("web:contract_detail", pk=contract.pk)
@@ -250,8 +241,7 @@ def contract_share(request: HttpRequest, pk: int) -> HttpResponse:
             can_edit=request.POST.get("can_edit") == "on",
         )
     except ContractError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
+        flash_errors(request, exc.errors)
     else:
         messages.success(request, _("Shared."))
     return redirect(reverse("web:contract_detail", args=[contract.pk]) + "#shares")
@@ -268,8 +258,7 @@ def contract_unshare(request: HttpRequest, pk: int, share_pk: int) -> HttpRespon
     try:
         unshare_contract(actor=user, share=share)
     except ContractError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
+        flash_errors(request, exc.errors)
     else:
         messages.success(request, _("No longer shared."))
     return redirect(reverse("web:contract_detail", args=[contract.pk]) + "#shares")

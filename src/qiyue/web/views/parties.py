@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -16,7 +17,7 @@ from qiyue.parties.actions import PartyError, StaleEdit, add_contact, create_par
 from qiyue.parties.models import Party
 from qiyue.parties.queries import contacts_of, may, parties_for, party_choices_for, party_for
 from qiyue.web.forms import ContactForm, PartyForm, add_errors, party_initial
-from qiyue.web.views.common import PAGE_SIZES, paginate
+from qiyue.web.views.common import PAGE_SIZES, edit_response, paginate
 
 CONTRACTS_ON_DETAIL = 50
 
@@ -108,28 +109,17 @@ def party_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PartyForm(
         request.POST if request.method == "POST" else None, initial=party_initial(party)
     )
-    stale = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            update_party(
-                actor=user,
-                party=party,
-                data=form.action_data(),
-                version=form.cleaned_data.get("version") or 0,
-            )
-        except StaleEdit as exc:
-            stale = True
-            add_errors(form, exc.errors)
-        except PartyError as exc:
-            add_errors(form, exc.errors)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("web:party_detail", pk=party.pk)
-    return render(
+    return edit_response(
         request,
-        "web/party_form.html",
-        {"form": form, "party": party, "stale": stale},
-        status=409 if stale else 200,
+        form,
+        save=lambda version: update_party(
+            actor=user, party=party, data=form.action_data(), version=version
+        ),
+        refused=PartyError,
+        stale=StaleEdit,
+        template="web/party_form.html",
+        context={"party": party},
+        saved_url=reverse("web:party_detail", args=[party.pk]),
     )
 
 
