@@ -187,17 +187,6 @@ def contracts_for(user: Any, filters: ContractFilters | None = None) -> QuerySet
     return qs.order_by(f"-{key}" if desc else key, "-id" if desc else "id")
 
 
-def contracts_page_after(
-    user: Any, filters: ContractFilters, *, after_id: int | None, size: int
-) -> tuple[list[Contract], bool]:
-    """Keyset page for the API: newest first by id; returns the rows and whether more."""
-    qs = apply_filters(_list_queryset(user), filters).order_by("-id")
-    if after_id is not None:
-        qs = qs.filter(id__lt=after_id)
-    rows = list(qs[: size + 1])
-    return rows[:size], len(rows) > size
-
-
 def contract_for(user: Any, pk: int, action: str = "view") -> Contract:
     """One contract the user may act on, or 404."""
     contract = _list_queryset(user, action).select_related("parent").filter(pk=pk).first()
