@@ -382,3 +382,15 @@ def test_upload_response_is_json_for_scripts(
     )
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["ok"] is True
+
+
+def test_contract_history_names_document_uploads_and_extraction(
+    login: Any, contract: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    stored(contract, "报价单.txt", "总价 100 万元".encode(), django_capture_on_commit_callbacks)
+    client = login(contract.owner)
+    client.cookies["django_language"] = "en"
+    html = client.get(detail(contract)).content.decode()
+    assert "Uploaded 报价单.txt as version 1." in html
+    assert "Text extracted" in html
+    assert "document.uploaded" not in html

@@ -67,17 +67,23 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
         "downloaded": _("Downloaded"),
         "previewed": _("Previewed"),
         "exported": _("Exported"),
+        "text_extracted": _("Text extracted"),
     }
     out = []
     for event in events:
+        data = event.data or {}
         verb = event.action.split(".", 1)[-1]
-        if verb in labels:
+        if event.action == "document.uploaded":
+            label = _("Uploaded %(name)s as version %(number)s.") % {
+                "name": data.get("name", ""),
+                "number": data.get("version", ""),
+            }
+        elif verb in labels:
             label = labels[verb]
         elif verb in TRANSITIONS:
             label = str(TRANSITIONS[verb].label)
         else:
             label = event.action
-        data = event.data or {}
         before = data.get("before") or {}
         after = data.get("after") or {}
         changes = []
