@@ -68,17 +68,13 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
         "previewed": _("Previewed"),
         "exported": _("Exported"),
         "text_extracted": _("Text extracted"),
+        "uploaded": _("Uploaded"),
     }
     out = []
     for event in events:
         data = event.data or {}
         verb = event.action.split(".", 1)[-1]
-        if event.action == "document.uploaded":
-            label = _("Uploaded %(name)s as version %(number)s.") % {
-                "name": data.get("name", ""),
-                "number": data.get("version", ""),
-            }
-        elif verb in labels:
+        if verb in labels:
             label = labels[verb]
         elif verb in TRANSITIONS:
             label = str(TRANSITIONS[verb].label)
@@ -92,6 +88,9 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
                 continue
             old = "" if verb == "created" else _value(name, before.get(name), names)
             changes.append((_field_label(name), old, _value(name, new, names)))
+        if event.action == "document.uploaded":
+            changes.append((_("File name"), "", str(data.get("name", ""))))
+            changes.append((_("Version"), "", str(data.get("version", ""))))
         if verb in {"shared", "unshared"}:
             who = data.get("user") and _("user #%(id)s") % {"id": data["user"]}
             who = who or _("department #%(id)s") % {"id": data.get("department")}
