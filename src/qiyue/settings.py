@@ -146,6 +146,12 @@ INSTALLED_APPS = [
     "qiyue.documents",
     "qiyue.search",
     "qiyue.review",
+    "qiyue.workdays",
+    "qiyue.notifications",
+    "qiyue.compliance",
+    "qiyue.approvals",
+    "qiyue.obligations",
+    "qiyue.reminders",
     "qiyue.web",
     "qiyue.api",
     "huey.contrib.djhuey",
@@ -300,6 +306,22 @@ else:
         "or leave it empty for the SQLite queue in the data folder"
     )
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# E-mail for notifications: the console by default; SMTP when QIYUE_SMTP_HOST is set.
+SMTP_HOST = env_str("QIYUE_SMTP_HOST", "")
+if SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SMTP_HOST
+    EMAIL_PORT = env_int("QIYUE_SMTP_PORT", 587)
+    EMAIL_HOST_USER = env_str("QIYUE_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("QIYUE_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("QIYUE_SMTP_TLS", True)
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("QIYUE_EMAIL_FROM", "qiyue@localhost")
+# Absolute links in e-mails and calendar feeds.
+SITE_URL = env_str("QIYUE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

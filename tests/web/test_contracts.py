@@ -23,7 +23,7 @@ def transition(c: Contract) -> str:
 
 
 LIST = reverse("web:contract_list")
-LIST_QUERIES = 14
+LIST_QUERIES = 15
 
 
 def form_data(c: Contract, **changes: Any) -> dict[str, Any]:

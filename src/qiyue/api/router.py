@@ -9,7 +9,18 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from qiyue.api import accounts, contracts, documents, errors, parties, search
+from qiyue.api import (
+    accounts,
+    approvals,
+    compliance,
+    contracts,
+    documents,
+    errors,
+    obligations,
+    parties,
+    reminders,
+    search,
+)
 from qiyue.api.auth import SessionAuth, TokenAuth
 from qiyue.api.docs import OfflineSwagger, docs_asset, not_found
 from qiyue.api.rendering import RENDERER
@@ -56,3 +67,7 @@ api.add_router("", parties.router)
 api.add_router("", accounts.router)
 api.add_router("", documents.router)
 api.add_router("", search.router)
+api.add_router("", approvals.router)
+api.add_router("", compliance.router)
+api.add_router("", obligations.router)
+api.add_router("", reminders.router)

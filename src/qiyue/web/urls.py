@@ -1,9 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from qiyue.web import views
 from qiyue.web.views import documents as docs
 from qiyue.web.views.audit import audit_export, audit_log_page, contract_audit
 from qiyue.web.views.export import contract_export
+from qiyue.web.views.notifications import notification_list, notification_read
 
 app_name = "web"
 
@@ -45,4 +46,14 @@ urlpatterns = [
     path("parties/<int:pk>/", views.party_detail, name="party_detail"),
     path("parties/<int:pk>/edit/", views.party_edit, name="party_edit"),
     path("parties/<int:pk>/contacts/", views.party_add_contact, name="party_add_contact"),
+    path("notifications/", notification_list, name="notifications"),
+    path("notifications/read/", notification_read, name="notification_read"),
+    # Each area below keeps its pages in its own URL module (names stay in "web:").
+    path("", include("qiyue.web.urls_approvals")),
+    path("", include("qiyue.web.urls_obligations")),
+    path("", include("qiyue.web.urls_reminders")),
+    path("", include("qiyue.web.urls_review")),
+    path("", include("qiyue.web.urls_compliance")),
+    path("", include("qiyue.web.urls_search")),
+    path("", include("qiyue.web.urls_admin")),
 ]

@@ -1,0 +1,5 @@
+"""Pages of the review area (included by ``qiyue.web.urls``; names are ``web:...``)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
