@@ -42,7 +42,22 @@ def bare_contracts(request: HttpRequest) -> HttpResponse:
     return HttpResponse(json.dumps({"items": items, "next": None}), content_type="application/json")
 
 
+_PREBUILT: dict[int, list[dict[str, object]]] = {}
+
+
+def prebuilt_contracts(request: HttpRequest) -> HttpResponse:
+    """The issue's baseline: 50 prebuilt dicts (the same page, built once) through
+    json.dumps on every request; no auth, no database."""
+    size = int(request.GET.get("page_size", "50"))
+    if size not in _PREBUILT:
+        _PREBUILT[size] = json.loads(bare_contracts(request).content)["items"]
+    return HttpResponse(
+        json.dumps({"items": _PREBUILT[size], "next": None}), content_type="application/json"
+    )
+
+
 urlpatterns = [
     path("bench/bare-contracts", bare_contracts),
+    path("bench/prebuilt-contracts", prebuilt_contracts),
     path("", include("qiyue.urls")),
 ]
