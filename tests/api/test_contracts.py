@@ -10,6 +10,7 @@ import pytest
 from django.utils import translation
 
 from qiyue.accounts import actions as account_actions
+from qiyue.approvals import actions as approval_actions
 from qiyue.contracts import actions as contract_actions
 from qiyue.contracts.models import Contract
 from tests.factories import make_contract, make_party
@@ -79,11 +80,22 @@ def test_full_lifecycle_draft_approved_by_manager_then_active(org, api, party):
     created = sales.post_json("/api/v1/contracts", _new(org, party)).json()
     url = f"/api/v1/contracts/{created['id']}"
 
-    assert manager.get(url).json()["transitions"] == ["approved"]
-    approved = manager.post_json(f"{url}/transitions", {"to": "approved", "comment": "同意"})
-    assert approved.status_code == 200, approved.content
+    assert manager.get(url).json()["transitions"] == []  # approval is the workflow's
+    submitted = sales.post_json(f"{url}/transitions", {"to": "in_review"})
+    assert submitted.status_code == 200, submitted.content
+    # The default workflow: the department head, then legal, decide on their tasks.
+    for approver in (org.head1, org.legal):
+        client = api(approver)
+        tasks = client.get("/api/v1/approvals/tasks?assignee=me").json()["items"]
+        (task,) = [t for t in tasks if t["contract"]["id"] == created["id"]]
+        decided = client.post_json(
+            f"/api/v1/approvals/tasks/{task['id']}/decision",
+            {"decision": "approve", "comment": "同意"},
+        )
+        assert decided.status_code == 200, decided.content
+    approved = sales.get(url)
     assert approved.json()["state"] == "approved"
-    assert approved.headers["ETag"] == f'"{created["id"]}-2"'
+    assert approved.headers["ETag"] == f'"{created["id"]}-3"'
 
     assert "active" in sales.get(url).json()["transitions"]
     active = sales.post_json(f"{url}/transitions", {"to": "active"})
@@ -105,11 +117,26 @@ def test_owner_cannot_approve_own_contract(org, api, party):
         },
     )
     assert contract.owner == org.legal
-    response = api(org.legal).post_json(
-        f"/api/v1/contracts/{contract.pk}/transitions", {"to": "approved"}
+    approval_actions.save_workflow(
+        actor=org.admin,
+        name="法务或财务",
+        priority=1,
+        definition={
+            "conditions": {},
+            "steps": [
+                {"name": "审批", "approvers": ["role:legal", "role:finance"], "quorum": "any"}
+            ],
+        },
     )
-    assert response.status_code == 403
-    assert response.json()["code"] == "forbidden"
+    contract_actions.transition_contract(actor=org.admin, contract=contract, code="submit")
+    client = api(org.legal)
+    tasks = client.get("/api/v1/approvals/tasks?assignee=me&state=all").json()["items"]
+    assert [t for t in tasks if t["contract"]["id"] == contract.pk] == []
+    response = client.post_json(f"/api/v1/contracts/{contract.pk}/transitions", {"to": "approved"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "approval_workflow"
+    contract.refresh_from_db()
+    assert contract.state == "in_review"
 
 
 def test_patch_with_current_etag_changes_the_contract(org, api, party):
@@ -207,9 +234,10 @@ def test_terminating_without_a_reason_is_409_comment_required(org, api, party):
 
 
 def test_approving_without_an_amount_is_409_incomplete(org, api, party):
+    # Nothing without an amount reaches approval: submitting it is refused.
     contract = make_contract(org.sales1, party=party, amount=None)
-    response = api(org.manager).post_json(
-        f"/api/v1/contracts/{contract.pk}/transitions", {"to": "approved"}
+    response = api(org.sales1).post_json(
+        f"/api/v1/contracts/{contract.pk}/transitions", {"to": "in_review"}
     )
     assert response.status_code == 409
     assert response.json()["code"] == "incomplete"

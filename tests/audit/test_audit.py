@@ -9,6 +9,8 @@ import pytest
 from django.db import transaction
 
 from qiyue.accounts import actions as account_actions
+from qiyue.approvals import actions as approval_actions
+from qiyue.approvals.models import ApprovalTask
 from qiyue.audit.actions import AuditOutsideTransaction, record
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.queries import history_of
@@ -83,10 +85,13 @@ ACTIONS: dict[str, tuple[str, Callable[[Any, dict[str, Any]], Any]]] = {
             actor=org.sales1, contract=d["contract"], code="submit"
         ),
     ),
-    "contract.approve": (
-        "manager",
-        lambda org, d: contract_actions.transition_contract(
-            actor=org.manager, contract=d["contract"], to="approved"
+    # Approving is a decision on an approval task (the department head's, first step).
+    "approval.approve": (
+        "head1",
+        lambda org, d: approval_actions.decide(
+            actor=org.head1,
+            task_id=ApprovalTask.objects.get(contract=d["contract"], assignee=org.head1).pk,
+            decision="approve",
         ),
     ),
     "contract.shared": (
@@ -166,14 +171,17 @@ ACTIONS: dict[str, tuple[str, Callable[[Any, dict[str, Any]], Any]]] = {
 def test_every_action_writes_exactly_one_event(org: Any, code: str) -> None:
     persona, run = ACTIONS[code]
     data = _fixture_data(org)
-    if code == "contract.approve":
+    if code == "approval.approve":
         contract_actions.transition_contract(
             actor=org.sales1, contract=data["contract"], code="submit"
         )
+    approval_actions.ensure_default_workflow()  # made on first use, with its own event
     last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     run(org, data)
     new = list(AuditEvent.objects.filter(id__gt=last))
-    assert [e.action for e in new] == [code]
+    # Submitting also starts the approval instance, an event of its own.
+    also = ["approval.started"] if code == "contract.submit" else []
+    assert [e.action for e in new] == [code, *also]
     assert new[0].actor == getattr(org, persona)
     assert new[0].actor_name == persona
 

@@ -296,7 +296,7 @@ def test_verify_names_an_event_whose_actor_was_changed_in_raw_sql(log: list[int]
     drop_triggers()
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE audit_auditevent SET actor_name = %s WHERE id = %s", ["legal", log[-2]]
+            "UPDATE audit_auditevent SET actor_name = %s WHERE id = %s", ["mallory", log[-2]]
         )
     code, _out, err = run_audit("verify")
     assert (code, err.splitlines()[0]) == (

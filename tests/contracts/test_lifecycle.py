@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from qiyue.approvals import actions as approval_actions
+from qiyue.approvals.models import ApprovalTask
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts import lifecycle
 from qiyue.contracts.actions import (
@@ -44,7 +46,16 @@ def test_transition_is_allowed_exactly_from_its_sources(org: Any, state: str, co
     contract = make_contract(org.sales1, state=state)
     assert contract.state == state
     version, events = contract.version, _events(contract).count()
-    if state in t.sources:
+    if t.workflow:
+        # Approve, return, reject, withdraw and reapprove are the approval workflow's
+        # results (tests/approvals), never a step a person takes on the contract.
+        with pytest.raises(ContractError) as exc:
+            transition_contract(actor=org.admin, contract=contract, code=code, comment="理由")
+        assert exc.value.code == "approval_workflow"
+        contract.refresh_from_db()
+        assert (contract.state, contract.version) == (state, version)
+        assert _events(contract).count() == events
+    elif state in t.sources:
         after = transition_contract(actor=org.admin, contract=contract, code=code, comment="理由")
         assert after.state == t.target
         assert after.version == version + 1
@@ -78,8 +89,9 @@ def test_lifecycle_tables_are_consistent() -> None:
         assert t.sources <= set(STATES)
         assert t.target not in t.sources
         for src in t.sources:
-            assert BY_TARGET[(str(src), str(t.target))] is t
-    assert len(BY_TARGET) == sum(len(t.sources) for t in TRANSITIONS.values())
+            if not t.workflow:
+                assert BY_TARGET[(str(src), str(t.target))] is t
+    assert len(BY_TARGET) == sum(len(t.sources) for t in TRANSITIONS.values() if not t.workflow)
     # Every state but the last is left by some step, and every state is reached
     # (draft again by reopening a returned contract).
     assert {s for t in TRANSITIONS.values() for s in t.sources} == set(STATES) - {"archived"}
@@ -109,7 +121,11 @@ def test_to_form_submits_and_approves(org: Any) -> None:
     contract = make_contract(org.sales1)
     contract = transition_contract(actor=org.sales1, contract=contract, to="in_review")
     assert contract.state == ContractState.IN_REVIEW
-    contract = transition_contract(actor=org.legal, contract=contract, to="approved")
+    # Approval is the workflow's: the to= form cannot approve, the approvers' tasks do.
+    with pytest.raises(ContractError) as exc:
+        transition_contract(actor=org.legal, contract=contract, to="approved")
+    assert exc.value.code == "approval_workflow"
+    contract = approval_actions.complete_for_tests_and_demo(contract)
     assert contract.state == ContractState.APPROVED
     assert _events(contract, "contract.approve").get().actor == org.legal
 
@@ -168,20 +184,38 @@ def test_owner_cannot_approve_own_contract_even_with_the_approve_permission(org:
         department=org.departments["销售一部"],
         role=lead_role,
     )
+    approval_actions.save_workflow(
+        actor=org.admin,
+        name="主管审批",
+        priority=1,
+        definition={
+            "conditions": {},
+            "steps": [{"name": "主管", "approvers": [f"user:{lead.pk}"]}],
+        },
+    )
     contract = make_contract(lead, state="in_review")
-    with pytest.raises(NotAllowed):
+    # Named as the approver, the lead still gets no task on their own contract.
+    assert not ApprovalTask.objects.filter(contract=contract, assignee=lead).exists()
+    with pytest.raises(ContractError):
         transition_contract(actor=lead, contract=contract, code="approve")
     contract.refresh_from_db()
     assert contract.state == "in_review"
     # The same lead approves a colleague's contract in the department.
     other = make_contract(org.sales1, state="in_review")
-    assert transition_contract(actor=lead, contract=other, code="approve").state == "approved"
+    task = ApprovalTask.objects.get(contract=other, assignee=lead)
+    approval_actions.decide(actor=lead, task_id=task.pk, decision="approve")
+    other.refresh_from_db()
+    assert other.state == "approved"
 
 
-@pytest.mark.parametrize("persona", ["sales1", "colleague", "head1", "viewer"])
+@pytest.mark.parametrize("persona", ["sales1", "colleague", "viewer"])
 def test_sales_and_viewers_cannot_approve(org: Any, persona: str) -> None:
     contract = make_contract(org.sales1, state="in_review")
-    with pytest.raises(NotAllowed):
+    # The department head (head1) holds the task; nobody else can decide it.
+    task = ApprovalTask.objects.get(contract=contract, assignee=org.head1)
+    with pytest.raises(approval_actions.NotFound):
+        approval_actions.decide(actor=getattr(org, persona), task_id=task.pk, decision="approve")
+    with pytest.raises(ContractError):
         transition_contract(actor=getattr(org, persona), contract=contract, code="approve")
     contract.refresh_from_db()
     assert contract.state == "in_review"
@@ -190,9 +224,27 @@ def test_sales_and_viewers_cannot_approve(org: Any, persona: str) -> None:
 
 @pytest.mark.parametrize("persona", ["legal", "finance", "manager"])
 def test_approvers_approve(org: Any, persona: str) -> None:
+    approval_actions.save_workflow(
+        actor=org.admin,
+        name="任一审批",
+        priority=1,
+        definition={
+            "conditions": {},
+            "steps": [
+                {
+                    "name": "审批",
+                    "approvers": ["role:legal", "role:finance", "role:manager"],
+                    "quorum": "any",
+                }
+            ],
+        },
+    )
     contract = make_contract(org.sales1, state="in_review")
-    after = transition_contract(actor=getattr(org, persona), contract=contract, code="approve")
-    assert after.state == "approved"
+    user = getattr(org, persona)
+    task = ApprovalTask.objects.get(contract=contract, assignee=user)
+    approval_actions.decide(actor=user, task_id=task.pk, decision="approve")
+    contract.refresh_from_db()
+    assert contract.state == "approved"
 
 
 @pytest.mark.parametrize("persona", ["legal", "finance", "sales1"])
@@ -244,8 +296,14 @@ def test_a_reason_is_required_to_return_or_terminate(
 ) -> None:
     contract = make_contract(org.sales1, state=state)
     version = contract.version
-    with pytest.raises(ContractError) as exc:
-        transition_contract(actor=org.manager, contract=contract, code=code, comment=comment)
+    with pytest.raises((ContractError, approval_actions.ApprovalError)) as exc:
+        if code == "return":  # a decision on the approver's task
+            task = ApprovalTask.objects.get(contract=contract, state="open")
+            approval_actions.decide(
+                actor=task.assignee, task_id=task.pk, decision="return", comment=comment
+            )
+        else:
+            transition_contract(actor=org.manager, contract=contract, code=code, comment=comment)
     assert exc.value.code == "comment_required"
     assert "comment" in exc.value.errors
     contract.refresh_from_db()
@@ -255,8 +313,16 @@ def test_a_reason_is_required_to_return_or_terminate(
 def test_an_overlong_comment_is_refused(org: Any) -> None:
     contract = make_contract(org.sales1, state="in_review")
     with pytest.raises(ContractError) as exc:
-        transition_contract(actor=org.manager, contract=contract, code="return", comment="x" * 2001)
+        transition_contract(
+            actor=org.manager, contract=contract, code="terminate", comment="x" * 2001
+        )
     assert "comment" in exc.value.errors
+    task = ApprovalTask.objects.get(contract=contract, state="open")
+    with pytest.raises(approval_actions.ApprovalError) as refused:
+        approval_actions.decide(
+            actor=task.assignee, task_id=task.pk, decision="return", comment="x" * 2001
+        )
+    assert "comment" in refused.value.errors
 
 
 # What it needs ---------------------------------------------------------------------------
@@ -266,7 +332,6 @@ def test_an_overlong_comment_is_refused(org: Any) -> None:
     ("state", "code", "actor"),
     [
         ("draft", "submit", "sales1"),
-        ("draft", "approve", "manager"),
         ("returned", "submit", "sales1"),
     ],
 )
@@ -280,9 +345,7 @@ def test_submit_and_approve_refuse_a_contract_without_amount(
             actor=org.sales1, contract=contract, data={"amount": "1"}, version=contract.version
         )
         contract = transition_contract(actor=org.sales1, contract=contract, code="submit")
-        contract = transition_contract(
-            actor=org.legal, contract=contract, code="return", comment="补金额"
-        )
+        contract = approval_actions.complete_for_tests_and_demo(contract, outcome="returned")
         contract = update_contract(
             actor=org.sales1, contract=contract, data={"amount": None}, version=contract.version
         )
@@ -302,12 +365,20 @@ def test_submit_and_approve_refuse_a_blocked_customer(
     org: Any, state: str, code: str, actor: str
 ) -> None:
     contract = make_contract(org.sales1, state=state)
+    if code == "approve":  # the department head approved; legal's is the final decision
+        task = ApprovalTask.objects.get(contract=contract, state="open")
+        approval_actions.decide(actor=task.assignee, task_id=task.pk, decision="approve")
     party = contract.counterparty
     party_actions.update_party(
         actor=org.sales1, party=party, data={"status": "blocked"}, version=party.version
     )
-    with pytest.raises(ContractError) as exc:
-        transition_contract(actor=getattr(org, actor), contract=contract, code=code)
+    with pytest.raises((ContractError, approval_actions.ApprovalError)) as exc:
+        if code == "approve":
+            task = ApprovalTask.objects.get(contract=contract, state="open")
+            assert task.assignee == getattr(org, actor)
+            approval_actions.decide(actor=task.assignee, task_id=task.pk, decision="approve")
+        else:
+            transition_contract(actor=getattr(org, actor), contract=contract, code=code)
     assert exc.value.code == "incomplete"
     assert "counterparty" in exc.value.errors
     contract.refresh_from_db()
@@ -403,12 +474,12 @@ def test_a_transition_with_a_stale_version_is_refused(org: Any) -> None:
 
 
 def test_a_transition_on_a_stale_object_uses_the_current_state(org: Any) -> None:
-    contract = make_contract(org.sales1, state="in_review")
+    contract = make_contract(org.sales1, state="approved")
     stale_copy = Contract.objects.get(pk=contract.pk)
-    transition_contract(actor=org.legal, contract=contract, code="approve")
+    transition_contract(actor=org.sales1, contract=contract, code="start_signing")
     with pytest.raises(ContractError):
-        transition_contract(actor=org.finance, contract=stale_copy, code="approve")
-    assert _events(contract, "contract.approve").count() == 1
+        transition_contract(actor=org.sales1, contract=stale_copy, code="start_signing")
+    assert _events(contract, "contract.start_signing").count() == 1
 
 
 # Concurrency -----------------------------------------------------------------------------
@@ -416,6 +487,17 @@ def test_a_transition_on_a_stale_object_uses_the_current_state(org: Any) -> None
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_approvals_produce_exactly_one(org: Any) -> None:
+    approval_actions.save_workflow(
+        actor=org.admin,
+        name="任一审批",
+        priority=1,
+        definition={
+            "conditions": {},
+            "steps": [
+                {"name": "审批", "approvers": ["role:legal", "role:finance"], "quorum": "any"}
+            ],
+        },
+    )
     contract = make_contract(org.sales1, state="in_review")
     results: list[str] = []
     barrier = threading.Barrier(2)
@@ -429,7 +511,7 @@ def test_two_concurrent_approvals_produce_exactly_one(org: Any) -> None:
         t.start()
     for t in threads:
         t.join(60)
-    assert sorted(results) == ["ContractError", "ok"] or sorted(results) == ["StaleEdit", "ok"]
+    assert sorted(results) == ["AlreadyDecided", "ok"]
     contract.refresh_from_db()
     assert contract.state == "approved"
     assert contract.version == 3  # created 1, submitted 2, approved 3

@@ -118,7 +118,7 @@ def test_list_query_count_is_pinned(org: Any, login: Any, django_assert_num_quer
     for i in range(3):
         actions.notify(org.sales1, "test", f"n{i}")
     client.get(reverse("web:notifications"))
-    with django_assert_num_queries(9) as ctx:
+    with django_assert_num_queries(10) as ctx:
         client.get(reverse("web:notifications"))
     for i in range(30):
         actions.notify(org.sales1, "test", f"m{i}")
@@ -129,3 +129,15 @@ def test_list_query_count_is_pinned(org: Any, login: Any, django_assert_num_quer
 def test_settings_hub_admin_only(org: Any, login: Any) -> None:
     assert login(org.admin).get(reverse("web:settings")).status_code == 200
     assert login(org.sales1).get(reverse("web:settings")).status_code == 404
+
+
+def test_calendar_refuses_impossible_dates(org: Any) -> None:
+    import pytest
+
+    from qiyue.workdays.actions import CalendarError, set_day
+
+    for bad in ("2026-13-40", "tomorrow", ""):
+        with pytest.raises(CalendarError):
+            set_day(org.admin, bad, "holiday")
+    with pytest.raises(CalendarError):
+        set_day(org.sales1, "2026-12-31", "holiday")

@@ -19,6 +19,9 @@ class Transition:
     access: str  # the visible_to action the actor needs on the contract
     comment_required: bool = False
     owner_may: bool = False  # the owner may take it with only "change" access
+    # Taken only by the approval workflow (``qiyue.approvals``) as the result of its
+    # decisions, never directly by a person: approve, return, reject, withdraw, reapprove.
+    workflow: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -34,9 +37,10 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "approve",
             _("Approve"),
-            frozenset({S.DRAFT, S.RETURNED, S.IN_REVIEW}),
+            frozenset({S.IN_REVIEW}),
             S.APPROVED,
             "approve",
+            workflow=True,
         ),
         Transition(
             "return",
@@ -45,6 +49,32 @@ TRANSITIONS: dict[str, Transition] = {
             S.RETURNED,
             "approve",
             comment_required=True,
+            workflow=True,
+        ),
+        Transition(
+            "reject",
+            _("Reject"),
+            frozenset({S.IN_REVIEW}),
+            S.DRAFT,
+            "approve",
+            comment_required=True,
+            workflow=True,
+        ),
+        Transition(
+            "withdraw",
+            _("Withdraw from approval"),
+            frozenset({S.IN_REVIEW}),
+            S.DRAFT,
+            "change",
+            workflow=True,
+        ),
+        Transition(
+            "reapprove",
+            _("Approval re-opened after a change"),
+            frozenset({S.APPROVED, S.SIGNING}),
+            S.IN_REVIEW,
+            "change",
+            workflow=True,
         ),
         Transition("reopen", _("Back to draft"), frozenset({S.RETURNED}), S.DRAFT, "change"),
         Transition("start_signing", _("Start signing"), frozenset({S.APPROVED}), S.SIGNING, "sign"),
@@ -76,6 +106,8 @@ TRANSITIONS: dict[str, Transition] = {
 # (from, to) -> transition, for callers that name the target state (the API).
 BY_TARGET: dict[tuple[str, str], Transition] = {}
 for _t in TRANSITIONS.values():
+    if _t.workflow:
+        continue
     for _src in _t.sources:
         key = (str(_src), str(_t.target))
         assert key not in BY_TARGET, key
@@ -89,4 +121,5 @@ FROZEN_STATES = frozenset({S.ARCHIVED})
 
 
 def transitions_from(state: str) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if state in t.sources]
+    """The steps a person may take from ``state`` (not the workflow's own)."""
+    return [t for t in TRANSITIONS.values() if state in t.sources and not t.workflow]

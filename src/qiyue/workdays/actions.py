@@ -27,7 +27,10 @@ def _require_admin(actor: User) -> None:
 
 def set_day(actor: User, day: date | str, kind: str, name: str = "") -> CalendarDay:
     _require_admin(actor)
-    parsed = parse_date(day) if isinstance(day, str) else day
+    try:
+        parsed = parse_date(day) if isinstance(day, str) else day
+    except ValueError:  # well formed but impossible, e.g. 2026-13-40
+        parsed = None
     errors: dict[str, str] = {}
     if parsed is None:
         errors["day"] = _("Enter a date as YYYY-MM-DD.")
