@@ -23,6 +23,7 @@ class Perm(models.TextChoices):
     PARTY_VIEW = "party.view", _("View customers")
     PARTY_CREATE = "party.create", _("Create customers")
     PARTY_CHANGE = "party.change", _("Edit customers")
+    PAYMENT_RECORD = "payment.record", _("Record payments and invoices")
     ADMIN = "admin", _("Administer the system")
 
 
@@ -63,7 +64,13 @@ BUILTIN_ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "finance": (
         "财务",
         "Finance",
-        [Perm.CONTRACT_VIEW, Perm.CONTRACT_APPROVE, Perm.CONTRACT_EXPORT, Perm.PARTY_VIEW],
+        [
+            Perm.CONTRACT_VIEW,
+            Perm.CONTRACT_APPROVE,
+            Perm.CONTRACT_EXPORT,
+            Perm.PARTY_VIEW,
+            Perm.PAYMENT_RECORD,
+        ],
         DataScope.ALL,
     ),
     "manager": (

@@ -284,3 +284,104 @@ class ContractShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} → {self.user_id or self.department_id}"
+
+
+# -- lifecycle flows after signing (contracts/flows.py) ------------------------------------
+
+
+class AmendmentState(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Amendment(models.Model):
+    """A change to a signed contract (补充协议 / 变更): the named fields and their new
+    values. It changes the main contract only once a user with "approve" access who is
+    not its author approves it; ``before`` keeps the values it replaced."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="amendments"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    changes = models.JSONField(_("changes"), default=dict)
+    before = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=AmendmentState.choices, default=AmendmentState.PENDING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["contract", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Termination(models.Model):
+    """How a contract ended early: why, from when, and what was agreed about the money
+    and duties still open (settlement notes)."""
+
+    contract = models.OneToOneField(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="termination"
+    )
+    reason = models.TextField(_("reason"), max_length=2000)
+    effective_date = models.DateField(_("effective on"))
+    settlement_notes = models.TextField(_("settlement notes"), max_length=5000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("termination")
+        verbose_name_plural = _("terminations")
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.effective_date}"
+
+
+class NonRenewalNotice(models.Model):
+    """A notice that the contract shall not renew automatically, given (by us or by the
+    customer) for the term ending on ``for_expiry``. While one exists for the current
+    term, the daily job lets the contract expire instead of extending it."""
+
+    class Party(models.TextChoices):
+        US = "us", _("We gave notice")
+        CUSTOMER = "customer", _("The customer gave notice")
+
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        related_name="non_renewal_notices",
+    )
+    given_by = models.CharField(_("given by"), max_length=20, choices=Party.choices)
+    given_on = models.DateField(_("given on"))
+    for_expiry = models.DateField(_("for the term ending on"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("non-renewal notice")
+        verbose_name_plural = _("non-renewal notices")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "for_expiry"], name="one_notice_per_term")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.given_on}"

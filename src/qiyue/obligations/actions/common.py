@@ -1,0 +1,175 @@
+"""Errors, permission checks and input parsing shared by the obligations actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qiyue.accounts.permissions import Perm
+from qiyue.contracts.actions import ContractError
+from qiyue.contracts.models import Contract, ContractState
+from qiyue.lib.money import CENT, MoneyError, parse_amount
+from qiyue.obligations.models import (
+    InstalmentState,
+    ObligationState,
+)
+
+
+class ObligationError(ContractError):
+    """A refused operation on a contract's money or obligations."""
+
+
+class NotFound(ObligationError):
+    code = "not_found"
+
+
+class NotAllowed(ObligationError):
+    code = "forbidden"
+
+
+#: States in which a contract's plan and obligations may still be edited.
+PLANNING_STATES = frozenset(
+    {
+        ContractState.DRAFT,
+        ContractState.IN_REVIEW,
+        ContractState.RETURNED,
+        ContractState.APPROVED,
+        ContractState.SIGNING,
+        ContractState.ACTIVE,
+    }
+)
+#: States in which money may be received and invoiced (after approval, until archiving).
+MONEY_STATES = frozenset(
+    {
+        ContractState.APPROVED,
+        ContractState.SIGNING,
+        ContractState.ACTIVE,
+        ContractState.EXPIRED,
+        ContractState.TERMINATED,
+        ContractState.RENEWED,
+    }
+)
+OPEN_INSTALMENT_STATES = (InstalmentState.OPEN, InstalmentState.CARRIED)
+OPEN_OBLIGATION_STATES = (ObligationState.OPEN, ObligationState.CARRIED)
+LABEL_MAX = 100
+TITLE_MAX = 200
+NOTE_MAX = 500
+MAX_OFFSET_DAYS = 3650
+MAX_SCHEDULE = 120
+
+
+# -- checks -------------------------------------------------------------------------------
+
+
+def visible_contract(actor: Any, contract: Contract | int, action: str = "view") -> Contract:
+    pk = contract if isinstance(contract, int) else contract.pk
+    found = Contract.objects.visible_to(actor, action).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("Contract not found."))
+    return found
+
+
+def may_plan(actor: Any, contract: Contract) -> bool:
+    """Editors of the contract, and finance, plan its instalments."""
+    qs = Contract.objects.filter(pk=contract.pk)
+    if qs.visible_to(actor, "change").exists():
+        return True
+    return bool(actor.has_perm_code(Perm.PAYMENT_RECORD)) and qs.visible_to(actor, "view").exists()
+
+
+def may_record(actor: Any, contract: Contract) -> bool:
+    """Finance records payments and invoices of the contracts it can see."""
+    if actor is None or not actor.is_authenticated or not actor.has_perm_code(Perm.PAYMENT_RECORD):
+        return False
+    return Contract.objects.filter(pk=contract.pk).visible_to(actor, "view").exists()
+
+
+def may_manage_obligations(actor: Any, contract: Contract) -> bool:
+    return Contract.objects.filter(pk=contract.pk).visible_to(actor, "change").exists()
+
+
+def check_plan(actor: Any, contract: Contract | int) -> Contract:
+    current = visible_contract(actor, contract)
+    if not may_plan(actor, current):
+        raise NotAllowed(_("You may not change the payment plan of this contract."))
+    if current.state not in PLANNING_STATES:
+        raise ObligationError(
+            _("The payment plan cannot change once the contract is %(state)s.")
+            % {"state": current.get_state_display()},
+            code="state",
+        )
+    return current
+
+
+def check_record(actor: Any, contract: Contract | int) -> Contract:
+    current = visible_contract(actor, contract)
+    if not may_record(actor, current):
+        raise NotAllowed(_("Only finance records payments and invoices."))
+    if current.state not in MONEY_STATES:
+        raise ObligationError(
+            _("No payments or invoices while the contract is %(state)s.")
+            % {"state": current.get_state_display()},
+            code="state",
+        )
+    return current
+
+
+def amount_of(value: Any, field: str, errors: dict[str, str], *, positive: bool = True) -> Decimal:
+    try:
+        amount = parse_amount(value)
+    except MoneyError:
+        errors[field] = _("Enter a non-negative amount with at most two decimals, below 10^16.")
+        return Decimal(0)
+    if positive and amount <= 0:
+        errors[field] = _("Enter an amount above zero.")
+    return amount
+
+
+def date_of(
+    value: Any, field: str, errors: dict[str, str], *, required: bool = True
+) -> date | None:
+    if value in (None, ""):
+        if required:
+            errors[field] = _("Enter a date as YYYY-MM-DD.")
+        return None
+    if isinstance(value, date):
+        return value
+    from django.utils.dateparse import parse_date
+
+    try:
+        parsed = parse_date(str(value))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        errors[field] = _("Enter a date as YYYY-MM-DD.")
+    return parsed
+
+
+def text_of(value: Any, field: str, limit: int, errors: dict[str, str], *, required: bool) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        errors[field] = _("This field is required.")
+    elif len(text) > limit:
+        errors[field] = _("At most %(n)d characters.") % {"n": limit}
+    return text
+
+
+def not_future(day: date | None, field: str, errors: dict[str, str]) -> None:
+    if day is not None and field not in errors and day > timezone.localdate():
+        errors[field] = _("This date is in the future.")
+
+
+def as_id(value: Any) -> int:
+    """A database id from a model or user input; 0 (matches nothing) when it is none."""
+    if hasattr(value, "pk"):
+        return int(value.pk)
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+
+
+def money_text(value: Decimal) -> str:
+    return str(value.quantize(CENT))

@@ -1,0 +1,212 @@
+"""Deadlines of the money and obligations area, for the reminders scheduler and the
+iCal feed (registered in ``qiyue.reminders.sources.SOURCES``).
+
+* ``instalment.due``: an unpaid instalment falls due on that day;
+* ``instalment.overdue``: the first day an instalment is overdue (due date + 1), while
+  it is still unpaid;
+* ``invoice.to_issue``: a planned invoice's date, or the due date of an instalment not
+  yet fully invoiced for which no invoice is planned;
+* ``obligation.due``: an open obligation's due date (reminding its owner).
+
+Only contracts that are live (approved to renewed) count: a draft's plan is not owed
+yet, an archived contract's is settled. Each source query reads the window once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from qiyue.contracts.models import ContractState
+from qiyue.obligations.models import (
+    Instalment,
+    InstalmentState,
+    Invoice,
+    InvoiceState,
+    Obligation,
+    ObligationState,
+)
+from qiyue.reminders.sources import Deadline
+
+LIVE_STATES = (
+    ContractState.APPROVED,
+    ContractState.SIGNING,
+    ContractState.ACTIVE,
+    ContractState.EXPIRED,
+    ContractState.TERMINATED,
+    ContractState.RENEWED,
+)
+OPEN_INSTALMENTS = (InstalmentState.OPEN, InstalmentState.CARRIED)
+OPEN_OBLIGATIONS = (ObligationState.OPEN, ObligationState.CARRIED)
+
+
+def _url(contract_id: int) -> str:
+    return reverse("web:contract_money", args=[contract_id])
+
+
+def _unpaid(start: date, end: date) -> Iterator[Instalment]:
+    return (
+        Instalment.objects.filter(
+            state__in=OPEN_INSTALMENTS,
+            contract__state__in=LIVE_STATES,
+            received__lt=F("amount"),
+            due_date__gte=start,
+            due_date__lte=end,
+        )
+        .select_related("contract")
+        .order_by("due_date", "id")
+        .iterator()
+    )
+
+
+def instalments_due(start: date, end: date) -> Iterator[Deadline]:
+    for inst in _unpaid(start, end):
+        c = inst.contract
+        assert inst.due_date is not None
+        yield Deadline(
+            kind="instalment.due",
+            due=inst.due_date,
+            contract_id=c.pk,
+            object_key=f"instalment:{inst.pk}",
+            owner_id=c.owner_id,
+            title=format_lazy(
+                _("Payment “{label}” of {number} is due ({amount} {currency})"),
+                label=inst.label,
+                number=c.number,
+                amount=f"{inst.amount - inst.received:,.2f}",
+                currency=c.currency,
+            ),
+            url=_url(c.pk),
+        )
+
+
+def instalments_overdue(start: date, end: date) -> Iterator[Deadline]:
+    # Overdue on the day after the due date: due dates one day earlier than the window.
+    for inst in _unpaid(start - timedelta(days=1), end - timedelta(days=1)):
+        c = inst.contract
+        assert inst.due_date is not None
+        yield Deadline(
+            kind="instalment.overdue",
+            due=inst.due_date + timedelta(days=1),
+            contract_id=c.pk,
+            object_key=f"instalment:{inst.pk}",
+            owner_id=c.owner_id,
+            title=format_lazy(
+                _("Payment “{label}” of {number} is overdue ({amount} {currency} unpaid)"),
+                label=inst.label,
+                number=c.number,
+                amount=f"{inst.amount - inst.received:,.2f}",
+                currency=c.currency,
+            ),
+            url=_url(c.pk),
+        )
+
+
+def invoices_to_issue(start: date, end: date) -> Iterator[Deadline]:
+    planned = (
+        Invoice.objects.filter(
+            state=InvoiceState.PLANNED,
+            contract__state__in=LIVE_STATES,
+            issued_on__gte=start,
+            issued_on__lte=end,
+        )
+        .select_related("contract")
+        .order_by("issued_on", "id")
+    )
+    for inv in planned:
+        c = inv.contract
+        yield Deadline(
+            kind="invoice.to_issue",
+            due=inv.issued_on,
+            contract_id=c.pk,
+            object_key=f"invoice:{inv.pk}",
+            owner_id=c.owner_id,
+            title=format_lazy(
+                _("Issue the invoice of {amount} {currency} for {number}"),
+                amount=f"{inv.amount:,.2f}",
+                currency=c.currency,
+                number=c.number,
+            ),
+            url=_url(c.pk),
+        )
+    invoiced = (
+        Invoice.objects.filter(instalment=OuterRef("pk"))
+        .exclude(state=InvoiceState.VOID)
+        .values("instalment")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
+    rows = (
+        Instalment.objects.filter(
+            state__in=OPEN_INSTALMENTS,
+            contract__state__in=LIVE_STATES,
+            due_date__gte=start,
+            due_date__lte=end,
+        )
+        .annotate(invoiced=Coalesce(Subquery(invoiced, output_field=money), Decimal(0)))
+        .filter(Q(invoiced__lt=F("amount")))
+        .exclude(invoices__state=InvoiceState.PLANNED)
+        .select_related("contract")
+        .order_by("due_date", "id")
+    )
+    for inst in rows:
+        c = inst.contract
+        assert inst.due_date is not None
+        yield Deadline(
+            kind="invoice.to_issue",
+            due=inst.due_date,
+            contract_id=c.pk,
+            object_key=f"instalment-invoice:{inst.pk}",
+            owner_id=c.owner_id,
+            title=format_lazy(
+                _("Invoice payment “{label}” of {number} ({amount} {currency})"),
+                label=inst.label,
+                number=c.number,
+                amount=f"{inst.amount - inst.invoiced:,.2f}",
+                currency=c.currency,
+            ),
+            url=_url(c.pk),
+        )
+
+
+def obligations_due(start: date, end: date) -> Iterator[Deadline]:
+    rows = (
+        Obligation.objects.filter(
+            state__in=OPEN_OBLIGATIONS,
+            contract__state__in=LIVE_STATES,
+            due_date__gte=start,
+            due_date__lte=end,
+        )
+        .select_related("contract")
+        .order_by("due_date", "id")
+    )
+    for ob in rows:
+        c = ob.contract
+        yield Deadline(
+            kind="obligation.due",
+            due=ob.due_date,
+            contract_id=c.pk,
+            object_key=f"obligation:{ob.pk}",
+            owner_id=ob.owner_id,
+            title=format_lazy(_("“{title}” is due for {number}"), title=ob.title, number=c.number),
+            url=_url(c.pk),
+        )
+
+
+def deadlines(start: date, end: date) -> Iterable[Deadline]:
+    """Every deadline of this area due in ``[start, end]``."""
+    if end < start:
+        return []
+    return [
+        *instalments_due(start, end),
+        *instalments_overdue(start, end),
+        *invoices_to_issue(start, end),
+        *obligations_due(start, end),
+    ]
