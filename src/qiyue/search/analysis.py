@@ -34,7 +34,49 @@ MAX_WORD = 40  # longer "words" (base64, hashes) are cut; nobody types them in f
 
 def fold(text: str) -> str:
     """NFKC (full-width → half-width, compatibility forms) and lower case."""
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text.lower()
+    if len(text) == 1:  # snippets fold character by character
+        return _fold_char(text)
     return unicodedata.normalize("NFKC", text).lower()
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).lower()
+
+
+def match_window(
+    text: str, pattern: re.Pattern[str], *, before: int = 41, length: int = 162
+) -> str | None:
+    """The ``length`` characters of ``text`` from ``before`` characters ahead of the
+    first match of ``pattern`` in its folded form, for making a snippet (40 characters
+    before the match, 160 in all, and one more each side to tell whether there is text
+    beyond) without folding a whole document character by character; None when nothing
+    matches. The whole text when folding moved characters (its length changed) or when
+    the cut would change where the first match is, so the snippet is the same either
+    way."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return text
+    found = pattern.search(folded)
+    if found is None:
+        return None
+    start = max(0, found.start() - before)
+    end = start + length
+    while (
+        end < len(text)
+        and end < start + 2 * length
+        and folded[end].isascii()
+        and folded[end].isalnum()
+    ):
+        end += 1  # never cut a word: its cut end could match where the word does not
+    if start == 0 and end >= len(text):
+        return text
+    again = pattern.search(folded[start:end])  # as the snippet will see the cut text
+    if again is None or again.start() != found.start() - start:
+        return text
+    return text[start:end]
 
 
 def is_cjk(token: str) -> bool:

@@ -7,24 +7,38 @@ are computed afterwards from the hits of the page alone."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+from django.db.models import Count
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from qiyue.contracts.models import Contract
+from qiyue.contracts.models import Contract, Tag
 from qiyue.contracts.queries import ContractFilters, apply_filters
+from qiyue.documents.queries import version_pages
+from qiyue.parties.models import Party
+from qiyue.search.analysis import fold, match_window
 from qiyue.search.backends import get_backend
 from qiyue.search.backends.base import SORT_COLUMNS
 from qiyue.search.indexing import field_texts, latest_versions
 from qiyue.search.query import SearchError, parse
 from qiyue.search.snippets import (
     Snippet,
-    document_snippet,
     field_snippet,
+    highlight,
     matcher,
     plain_snippet,
 )
+from qiyue.search.snippets import _folded as folded_text
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
 MAX_OFFSET = 10_000
@@ -83,7 +97,11 @@ def search_for(
     if not parsed.positive:
         return results
     f = dataclasses.replace(filters or ContractFilters(), q="")
-    allowed = apply_filters(Contract.objects.visible_to(user, "view"), f)
+    allowed: Any = apply_filters(Contract.objects.visible_to(user, "view"), f)
+    if not allowed.query.where:
+        # Sees every contract and filters nothing: an IN over every id would only cost
+        # (a none() queryset has a where clause, so it never gets here).
+        allowed = None
     hits, total = get_backend().search(
         parsed, allowed=allowed, sort=sort, limit=page_size, offset=offset
     )
@@ -91,25 +109,38 @@ def search_for(
     if not hits:
         return results
     ids = [h.contract_id for h in hits]
-    rows = {
-        r["pk"]: r
-        for r in Contract.objects.filter(pk__in=ids).values(
-            "pk",
-            "number",
-            "title",
-            "state",
-            "notes",
-            "counterparty__name",
-            "counterparty__short_name",
-        )
-    }
+    # The rows of the page and their tags in one plain statement (ids are integers from
+    # the index, table names from the models): through the ORM, two queries cost more
+    # than the search statement of a selective query (bench/search.py).
+    q_ = connection.ops.quote_name
+    through = Contract.tags.through._meta
+    tag_field = through.get_field("tag")
+    contract_field = through.get_field("contract")
+    sql = (
+        "SELECT c.id, c.number, c.title, c.state, c.notes, p.name, p.short_name, t.name "  # noqa: S608
+        f"FROM {q_(Contract._meta.db_table)} c "
+        f"JOIN {q_(Party._meta.db_table)} p ON p.id = c.counterparty_id "
+        f"LEFT JOIN {q_(through.db_table)} ct ON ct.{q_(contract_field.column)} = c.id "
+        f"LEFT JOIN {q_(Tag._meta.db_table)} t ON t.id = ct.{q_(tag_field.column)} "
+        f"WHERE c.id IN ({', '.join(['%s'] * len(ids))}) ORDER BY c.id, t.name"
+    )
+    rows: dict[int, dict[str, Any]] = {}
     tags: dict[int, list[str]] = {}
-    for contract_id, name in (
-        Contract.tags.through.objects.filter(contract_id__in=ids)
-        .order_by("tag__name")
-        .values_list("contract_id", "tag__name")
-    ):
-        tags.setdefault(contract_id, []).append(name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        for pk, number, title, state, notes, party, short_name, tag in cursor.fetchall():
+            if pk not in rows:
+                rows[pk] = {
+                    "pk": pk,
+                    "number": number,
+                    "title": title,
+                    "state": state,
+                    "notes": notes,
+                    "counterparty__name": party,
+                    "counterparty__short_name": short_name,
+                }
+            if tag is not None:
+                tags.setdefault(pk, []).append(tag)
     pattern = matcher(parsed)
     snippets: dict[int, Snippet | None] = {}
     for pk, row in rows.items():
@@ -121,12 +152,39 @@ def search_for(
             tags=tags.get(pk, []),
             notes=row["notes"],
         )
-        snippets[pk] = field_snippet(fields, pattern)
+        if pattern is not None:  # highlight only the fields that match (a quick look)
+            if match_window("\n".join(t for _n, t in fields), pattern) is None:
+                fields = []
+            else:
+                fields = [(n, t) for n, t in fields if match_window(t, pattern) is not None]
+        snippets[pk] = field_snippet(fields, pattern) if fields else None
     # Documents are decrypted only for the hits of this page whose fields did not match.
     rest = [pk for pk, snip in snippets.items() if snip is None]
     if rest and pattern is not None:
+        # As snippets.document_snippet, but each page is cut to the part around its first
+        # match before highlighting: folding a whole document character by character
+        # cost more than the rest of the search together (bench/search.py).
         for pk, versions in latest_versions(rest).items():
-            snippets[pk] = document_snippet(versions, pattern)
+            for version in versions:
+                try:
+                    pages = version_pages(version) or []
+                except Exception:
+                    log.exception("search: cannot read the text of document version %s", version.pk)
+                    continue
+                for text_page in pages:
+                    window = match_window(str(text_page.get("text", "")), pattern)
+                    html = highlight(window, pattern) if window is not None else None
+                    if html is not None:
+                        where = {
+                            "document_id": version.document_id,
+                            "document": version.document.title,
+                            "version": version.number,
+                            "page": text_page.get("number"),
+                        }
+                        snippets[pk] = Snippet(mark_safe(html), where)  # escaped by highlight()
+                        break
+                if snippets.get(pk) is not None:
+                    break
     for hit in hits:
         found = rows.get(hit.contract_id)
         if found is None:  # deleted since the index was written
@@ -145,3 +203,103 @@ def search_for(
             )
         )
     return results
+
+
+# Facets count the contracts behind the hits of a search; past this many hits they count
+# the most relevant ones (``Facets.partial``), so a broad query stays as fast as a page.
+FACET_LIMIT = 10_000
+
+
+@dataclass
+class Facets:
+    """How many of the hits (all of them, or the ``FACET_LIMIT`` most relevant) fall in
+    each state, contract type and department. Ids of types and departments."""
+
+    states: dict[str, int] = field(default_factory=dict)
+    types: dict[int, int] = field(default_factory=dict)
+    departments: dict[int, int] = field(default_factory=dict)
+    total: int = 0
+    partial: bool = False
+
+
+def _id_list(ids: list[int]) -> RawSQL:
+    """``ids`` as one parameter of a subquery: Django compiles an ``IN`` of 10,000 bound
+    values in ~0.1 s, longer than the database takes to group them."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
+
+
+def facets_for(user: Any, q: str, filters: ContractFilters | None = None) -> Facets:
+    """Counts per state, type and department of the contracts the user may see that match
+    ``q`` with ``filters``: the same permission-safe search statement as
+    :func:`search_for`, then one grouped count over those hits, again inside
+    ``visible_to``. Raises SearchError like :func:`search_for`."""
+    parsed = parse(q)
+    out = Facets()
+    if not parsed.positive:
+        return out
+    f = dataclasses.replace(filters or ContractFilters(), q="")
+    allowed = apply_filters(Contract.objects.visible_to(user, "view"), f)
+    hits, total = get_backend().search(
+        parsed, allowed=allowed, sort="relevance", limit=FACET_LIMIT, offset=0
+    )
+    out.total, out.partial = total, total > len(hits)
+    if not hits:
+        return out
+    rows = (
+        allowed.filter(pk__in=_id_list([h.contract_id for h in hits]))
+        .order_by()
+        .values_list("state", "contract_type_id", "department_id")
+        .annotate(n=Count("pk"))
+    )
+    for state, type_id, department_id, n in rows:
+        out.states[state] = out.states.get(state, 0) + n
+        out.types[type_id] = out.types.get(type_id, 0) + n
+        if department_id is not None:
+            out.departments[department_id] = out.departments.get(department_id, 0) + n
+    return out
+
+
+def query_matcher(q: str) -> re.Pattern[str] | None:
+    """The pattern that finds the positive terms of ``q`` in a text, the same one the
+    snippets use (folded text: full-width, case, English word forms, CJK substrings);
+    None for an empty query or one the search refuses."""
+    try:
+        parsed = parse(q)
+    except SearchError:
+        return None
+    return matcher(parsed)
+
+
+def mark_matches(
+    text: str, pattern: re.Pattern[str], *, first_id: str = ""
+) -> tuple[SafeString, int]:
+    """The whole ``text`` escaped, then every match wrapped in ``<mark>`` (the first one
+    with ``id=first_id`` if given), and the number of matches."""
+    folded = fold(text)
+    origin: list[int] | None = None
+    if len(folded) != len(text):
+        # Folding changed the length (ligatures, some compatibility forms): map each
+        # folded character back, one by one. Otherwise offsets are the same, and a long
+        # document is folded in one call.
+        folded, origin = folded_text(text)
+    parts: list[str] = []
+    pos = count = 0
+    for m in pattern.finditer(folded):
+        if m.end() <= m.start():
+            continue
+        if origin is None:
+            a, b = m.start(), m.end()
+        else:
+            a, b = origin[m.start()], origin[m.end() - 1] + 1
+        if a < pos:
+            continue
+        attrs = f' id="{escape(first_id)}"' if first_id and not count else ""
+        parts.append(escape(text[pos:a]))
+        parts.append(f"<mark{attrs}>{escape(text[a:b])}</mark>")
+        pos = b
+        count += 1
+    parts.append(escape(text[pos:]))
+    # Every piece of the text went through escape(); only <mark> is added.
+    return mark_safe("".join(parts)), count

@@ -25,6 +25,7 @@ from qiyue.documents.actions import DocumentError, NotAllowed, can_upload, uploa
 from qiyue.documents.extract import REASONS
 from qiyue.documents.models import Document, DocumentKind, DocumentVersion, TextStatus
 from qiyue.lib.redline import collapse, redline, summarize
+from qiyue.search.queries import mark_matches, query_matcher
 from qiyue.web.views.common import as_id
 
 PAGE_WIDTH_PX = 1200
@@ -199,12 +200,31 @@ def _version_context(user: Any, version: DocumentVersion) -> dict[str, Any]:
     }
 
 
+def mark_query(context: dict[str, Any], q: str) -> None:
+    """With ``?q=`` (a search hit's link): the query's terms marked in the shown text, the
+    text escaped first, the first match with ``id="first-match"``. Page images cannot be
+    marked; a query the search refuses marks nothing."""
+    pattern = query_matcher(q) if q.strip() else None
+    if pattern is None:
+        return
+    count = 0
+    for page in context["pages"]:
+        if page["text"]:
+            page["marked"], n = mark_matches(
+                page["text"], pattern, first_id="" if count else "first-match"
+            )
+            count += n
+    context["q"] = q
+    context["match_count"] = count
+
+
 @login_required
 @require_GET
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     version = queries.version_for(user, pk)
     context = _version_context(user, version)
+    mark_query(context, request.GET.get("q", ""))
     if request.headers.get("HX-Request") and request.GET.get("part") == "text":
         return render(request, "web/_document_pages.html", context)
     return render(request, "web/document_version.html", context)

@@ -1,0 +1,243 @@
+"""Search pages: the results page with filters and facets, and the header box's instant
+results (an htmx partial).
+
+Thin: :func:`qiyue.search.queries.search_for` finds the hits (permissions inside its
+statement, snippets escaped and marked), :func:`~qiyue.search.queries.facets_for` counts
+them per state, type and department inside the same permission filter. A query the search
+refuses (too long, only exclusions, too deep) is shown with its message and answers 400,
+never 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from qiyue.accounts.models import Department
+from qiyue.accounts.queries import departments
+from qiyue.contracts.models import Contract, ContractState, ContractType
+from qiyue.contracts.queries import ContractFilters, FilterError, contract_types, parse_filters
+from qiyue.documents.models import DocumentVersion
+from qiyue.parties.queries import party_choices_for
+from qiyue.search.queries import MAX_OFFSET, Facets, SearchResults, facets_for, search_for
+from qiyue.search.query import SearchError
+from qiyue.web.views.common import PAGE_SIZES, as_id, page_size_of
+
+INSTANT_HITS = 8
+PICKER_LIMIT = 200
+
+# The sort switch: relevance, or a date (newest first, expiry soonest first).
+SORT_CHOICES = [
+    ("relevance", gettext_lazy("Relevance")),
+    ("-created", gettext_lazy("Newest")),
+    ("-signed", gettext_lazy("Signed on")),
+    ("expiry", gettext_lazy("Expires on")),
+]
+FILTER_KEYS = (
+    "state",
+    "contract_type",
+    "type",
+    "customer",
+    "owner",
+    "department",
+    "tag",
+    "expiry_from",
+    "expiry_to",
+    "signed_from",
+    "signed_to",
+    "amount_min",
+    "amount_max",
+)
+
+
+class _Hits:
+    """One page of hits, sized like the whole result (up to the deepest page the search
+    answers) so Django's Paginator and ``_pagination.html`` can number the pages."""
+
+    def __init__(self, rows: list[dict[str, Any]], total: int) -> None:
+        self.rows = rows
+        self.total = min(total, MAX_OFFSET)
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return self.rows
+
+
+def _filters(request: HttpRequest, user: Any) -> ContractFilters:
+    """The contract-list filters of the request; its ``sort`` is the search's own."""
+    params = {k: request.GET.get(k) for k in FILTER_KEYS if k in request.GET}
+    return parse_filters(params, user=user)
+
+
+def _rows(results: SearchResults) -> list[dict[str, Any]]:
+    """Each hit with its contract (type, owner, dates) and the id of the document version
+    its snippet comes from: two queries, whatever the page size."""
+    ids = [item.contract_id for item in results.items]
+    contracts = Contract.objects.filter(pk__in=ids).select_related("contract_type", "owner")
+    by_id = {c.pk: c for c in contracts}
+    wanted = {
+        (item.where["document_id"], item.where["version"])
+        for item in results.items
+        if item.where and item.where.get("document_id")
+    }
+    versions: dict[tuple[Any, Any], int] = {}
+    if wanted:
+        for document_id, number, pk in DocumentVersion.objects.filter(
+            document_id__in={d for d, _n in wanted}
+        ).values_list("document_id", "number", "pk"):
+            versions[(document_id, number)] = pk
+    rows = []
+    for item in results.items:
+        where = item.where or {}
+        rows.append(
+            {
+                "item": item,
+                "c": by_id.get(item.contract_id),
+                "where": where,
+                "version_pk": versions.get((where.get("document_id"), where.get("version"))),
+            }
+        )
+    return [r for r in rows if r["c"] is not None]
+
+
+def _facet_links(
+    facets: Facets,
+    filters: ContractFilters | None,
+    types: list[ContractType],
+    depts: list[Department],
+) -> dict[str, list[Any]]:
+    """The facet values with their counts, labels and whether they are chosen."""
+    chosen_states = set(filters.state) if filters else set()
+    type_names = {t.pk: t.display_name for t in types}
+    dept_names = {d.pk: d.name for d in depts}
+    return {
+        "state": [
+            {
+                "value": value,
+                "label": label,
+                "n": facets.states[value],
+                "on": value in chosen_states,
+            }
+            for value, label in ContractState.choices
+            if value in facets.states
+        ],
+        "contract_type": [
+            {
+                "value": str(pk),
+                "label": type_names.get(pk, "—"),
+                "n": n,
+                "on": filters is not None and filters.contract_type == pk,
+            }
+            for pk, n in sorted(facets.types.items(), key=lambda kv: -kv[1])
+        ],
+        "department": [
+            {
+                "value": str(pk),
+                "label": dept_names.get(pk, "—"),
+                "n": n,
+                "on": filters is not None and filters.department == pk,
+            }
+            for pk, n in sorted(facets.departments.items(), key=lambda kv: -kv[1])
+        ],
+    }
+
+
+@login_required
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    q = request.GET.get("q", "")
+    sort = request.GET.get("sort") or "relevance"
+    number = as_id(request.GET.get("page")) or 1
+    size = page_size_of(request)
+    filter_errors: dict[str, str] = {}
+    query_error = ""
+    filters: ContractFilters | None = None
+    results = SearchResults(page=number, page_size=size)
+    facets = Facets()
+    try:
+        filters = _filters(request, user)
+    except FilterError as exc:
+        filter_errors = exc.errors
+    if filters is not None and q.strip():
+        try:
+            results = search_for(user, q, filters=filters, sort=sort, page=number, page_size=size)
+            if results.total:
+                facets = facets_for(user, q, filters)
+        except SearchError as exc:
+            query_error = str(exc)
+    page: Page[Any] | None = None
+    past_end = False
+    if results.total:
+        paginator: Paginator[dict[str, Any]] = Paginator(
+            _Hits(_rows(results), results.total),  # type: ignore[arg-type]
+            size,
+        )
+        try:
+            page = paginator.page(number)
+        except EmptyPage:
+            past_end = True
+    types, depts = list(contract_types()), list(departments())
+    context = {
+        "q": q,
+        "results": results,
+        "page": page,
+        "hits": page.object_list if page is not None else [],
+        "past_end": past_end,
+        "facets": _facet_links(facets, filters, types, depts) if facets.total else None,
+        "facets_partial": facets.partial,
+        "query_error": query_error,
+        "filter_errors": filter_errors,
+        "sort": sort,
+        "sort_choices": SORT_CHOICES,
+        "states": ContractState.choices,
+        "selected_states": filters.state if filters else [],
+        "types": types,
+        "departments": depts,
+        "parties": party_choices_for(user, limit=PICKER_LIMIT),
+        "page_sizes": PAGE_SIZES,
+        "filtered": any(request.GET.get(k) for k in FILTER_KEYS),
+        "searched": bool(q.strip()) and not query_error and not filter_errors,
+    }
+    status = 400 if query_error or filter_errors else 200
+    return render(request, "web/search/results.html", context, status=status)
+
+
+@login_required
+@require_GET
+def search_instant(request: HttpRequest) -> HttpResponse:
+    """Up to eight hits under the header box, as HTML for htmx; 400 with the message for
+    a query the search refuses."""
+    user: Any = request.user
+    q = request.GET.get("q", "")
+    context: dict[str, Any] = {"q": q, "results": None, "items": [], "error": ""}
+    status = 200
+    if q.strip():
+        try:
+            results = search_for(user, q, page_size=INSTANT_HITS)
+        except SearchError as exc:
+            context["error"] = str(exc)
+            status = 400
+        else:
+            labels = dict(ContractState.choices)
+            context["results"] = results
+            context["items"] = [
+                (item, labels.get(item.state, item.state)) for item in results.items
+            ]
+    # Rendered without the request: the page-wide context (header counts) is not needed
+    # for a fragment fetched on every keystroke.
+    html = render_to_string("web/search/_instant.html", context)
+    response = HttpResponse(html, status=status)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,48 @@
+"""match_window: snippets made from the part of a page around its first match are the
+same as those made from the whole page."""
+
+from __future__ import annotations
+
+import pytest
+
+from qiyue.search.analysis import match_window
+from qiyue.search.query import parse
+from qiyue.search.snippets import highlight, matcher
+
+LONG = (
+    "Preamble. " * 80
+    + "The governing law of this Agreement is New York law; 甲方应支付违约金。 "
+    + "Other terms follow. " * 80
+)
+
+
+@pytest.mark.parametrize(
+    "q", ["governing", '"governing law"', "违约金", "税", "new*", "agreement", "preamble"]
+)
+def test_the_window_gives_the_same_snippet_as_the_whole_text(q: str) -> None:
+    pattern = matcher(parse(q))
+    assert pattern is not None
+    window = match_window(LONG, pattern)
+    if "税" in q:
+        assert window is None and highlight(LONG, pattern) is None
+        return
+    assert window is not None and len(window) < len(LONG) / 4
+    assert highlight(window, pattern) == highlight(LONG, pattern)
+
+
+def test_text_whose_folding_changes_its_length_is_kept_whole() -> None:
+    text = "Wait… " * 100 + "termination clause"
+    pattern = matcher(parse("termination"))
+    assert pattern is not None
+    assert match_window(text, pattern) == text
+
+
+def test_a_cut_that_would_make_a_new_match_keeps_the_whole_text() -> None:
+    # The window starts 41 characters before the first match; here that is just after
+    # the "x" of "xrenewal", so the cut text would start with a match of its own.
+    head = "a" * 100 + "xrenewal "
+    text = head + "b" * (101 + 41 - len(head) - 1) + " renewal here" + "c" * 300
+    pattern = matcher(parse("renewal"))
+    assert pattern is not None
+    assert match_window(text, pattern) == text
+    assert highlight(text, pattern) is not None
