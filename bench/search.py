@@ -1,0 +1,301 @@
+"""Qiyue's search (``search_for`` as a real user) vs the raw backend query of the same
+meaning, on generated data (goals, issue 5: p50 ≤ 1.5x raw, p95 ≤ 2x raw; 1M contracts
+p50 ≤ 2x the 100k p50).
+
+    .venv/bin/python bench/search.py [--contracts 100000] [--documents 20000] \
+        [--repeat 15] [--data-dir var/bench-100k] [--scale 1000000]
+
+The data folder (default ``var/bench-<N>``) is filled once by ``bench/generate.py``
+through the bulk import path and reused when its ``bench-data.json`` says it holds the
+requested sizes. A fixed query set (Chinese words, two-character and one-character
+Chinese, English words, phrases, prefixes, exclusions, filters) runs as ``manager`` (all
+data) and as ``sales1`` (own records only):
+
+- **qiyue**: ``search_for(user, q, filters=…)`` — parsing, the permission subquery built
+  from ``visible_to``, the backend statement with its count, the rows of the page, tags
+  and the highlighted snippets (document text decrypted for the hits of the page);
+- **raw**: the statements a developer would write by hand against the same index, with
+  the MATCH expression prepared beforehand and the permission and filters written as
+  plain SQL: SQLite ``SELECT rowid, bm25(…) … WHERE search_fts MATCH ? AND rowid IN
+  (SELECT id FROM contracts … ) ORDER BY … LIMIT 20`` with a window ``count(*)``; short
+  CJK queries use the character and bigram columns of the same FTS5 index (``instr()`` cannot run on
+  document text, which is stored encrypted). No ORM, no snippets.
+
+Both must return the same total and the same page of ids. Each query runs ``--repeat``
+times per side, alternating; the p50 and p95 of all timings of a side are compared.
+With ``--scale N`` the same run is made on an N-contract data folder (generated first if
+missing: slow) and the p50 ratio N vs the base size is printed.
+"""
+
+# SQL here is built from constant table names and bound parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (query, filters as ContractFilters keyword arguments; "type" is a contract type code)
+QUERIES: list[tuple[str, dict[str, Any]]] = [
+    ("违约金", {}),
+    ("知识产权", {}),
+    ("保密信息", {}),
+    ("违约", {}),
+    ("甲方", {}),
+    ("税", {}),
+    ("agreement", {}),
+    ("termination", {}),
+    ("indemnification", {}),
+    ("arbitration", {}),
+    ('"governing law"', {}),
+    ('"intellectual property"', {}),
+    ('"不可抗力"', {}),
+    ("renew*", {}),
+    ("违约 -解除", {}),
+    ("confidential -terminate", {}),
+    ("星河", {}),
+    ("违约", {"state": ["active"]}),
+    ('"governing law"', {"type": "FW"}),
+    ("税", {"amount_min": "1000000"}),
+    ("agreement", {"state": ["expired", "archived"], "signed_from": "2024-01-01"}),
+]
+USERS = ("manager", "sales1")
+
+
+def setup(data_dir: Path) -> None:
+    os.environ["QIYUE_DATA_DIR"] = str(data_dir)
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    generate.setup()
+
+
+def ensure_data(data_dir: Path, contracts: int, documents: int) -> None:
+    marker = data_dir / "bench-data.json"
+    if marker.exists():
+        have = json.loads(marker.read_text())
+        if have.get("contracts") == contracts and have.get("documents") == documents:
+            return
+        sys.exit(f"{data_dir} holds other sizes ({have}); choose another --data-dir")
+    import generate
+
+    print(f"generating {contracts} contracts and {documents} documents in {data_dir} …")
+    generate.generate(contracts, documents)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from datetime import date
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from qiyue.accounts.models import User
+    from qiyue.contracts.models import Contract, ContractShare, ContractType
+    from qiyue.contracts.queries import ContractFilters
+    from qiyue.search.backends.sqlite import WEIGHTS, fts_query
+    from qiyue.search.queries import search_for
+    from qiyue.search.query import parse
+
+    if connection.vendor != "sqlite":
+        sys.exit("the raw side is written for SQLite's FTS5 (PostgreSQL: not yet)")
+    types = {t.code: t.pk for t in ContractType.objects.all()}
+    contract_table = Contract._meta.db_table
+    share_table = ContractShare._meta.db_table
+    rank = f"-bm25(search_fts, {', '.join(str(w) for w in WEIGHTS)})"
+
+    def filters_of(spec: dict[str, Any]) -> ContractFilters:
+        f = ContractFilters()
+        for key, value in spec.items():
+            if key == "type":
+                f.contract_type = types[value]
+            elif key == "amount_min":
+                f.amount_min = Decimal(value)
+            elif key == "signed_from":
+                f.signed_from = date.fromisoformat(value)
+            else:
+                setattr(f, key, value)
+        return f
+
+    def raw_sql(user: Any, spec: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The allowed contracts as hand-written SQL: permission, then filters."""
+        where: list[str] = []
+        params: list[Any] = []
+        if user.username != "manager":  # sales: own records, or shared with them
+            where.append(
+                f"(c.owner_id = %s OR c.id IN (SELECT contract_id FROM {share_table} "
+                "WHERE user_id = %s OR department_id = %s))"
+            )
+            params += [user.pk, user.pk, user.department_id]
+        for key, value in spec.items():
+            if key == "state":
+                where.append(f"c.state IN ({', '.join(['%s'] * len(value))})")
+                params += value
+            elif key == "type":
+                where.append("c.contract_type_id = %s")
+                params.append(types[value])
+            elif key == "amount_min":
+                where.append("c.amount >= %s")
+                params.append(connection.ops.adapt_decimalfield_value(Decimal(value), 18, 2))
+            elif key == "signed_from":
+                where.append("c.signed_date >= %s")
+                params.append(value)
+        if not where:
+            return "", []
+        sql = f" AND +search_fts.rowid IN (SELECT c.id FROM {contract_table} c WHERE "
+        return sql + " AND ".join(where) + ")", params
+
+    def raw_search(match: str, allowed: tuple[str, list[Any]]) -> tuple[list[int], int]:
+        # One statement for the page and the total (a window count over the scored
+        # matches), the fastest form found; a second count only when the page is empty.
+        sql, params = allowed
+        where = f"search_fts MATCH %s{sql}"
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT m.id, count(*) OVER () FROM (SELECT rowid AS id, {rank} AS score "
+                f"FROM search_fts WHERE {where}) m ORDER BY m.score DESC, m.id DESC LIMIT 20",
+                [match, *params],
+            )
+            rows = cur.fetchall()
+            ids = [int(r[0]) for r in rows]
+            if rows:
+                return ids, int(rows[0][1])
+            cur.execute(f"SELECT count(*) FROM search_fts WHERE {where}", [match, *params])
+            return ids, int(cur.fetchone()[0])
+
+    users = {u: User.objects.select_related("role", "department").get(username=u) for u in USERS}
+    cases = []
+    for username in USERS:
+        for q, spec in QUERIES:
+            user = users[username]
+            cases.append(
+                (
+                    username,
+                    q,
+                    spec,
+                    user,
+                    filters_of(spec),
+                    fts_query(parse(q)),
+                    raw_sql(user, spec),
+                )
+            )
+    # Warm up (page cache, jieba, compiled patterns) and check the hit sets.
+    mismatches = 0
+    hits_per_case = {}
+    for username, q, _spec, user, f, match, allowed in cases:
+        mine = search_for(user, q, filters=f)
+        ids, total = raw_search(match, allowed)
+        hits_per_case[(username, q, str(_spec))] = total
+        if mine.total != total or [i.contract_id for i in mine.items] != ids:
+            mismatches += 1
+            print(
+                f"MISMATCH {username} {q!r} {_spec}: qiyue {mine.total} "
+                f"{[i.contract_id for i in mine.items][:5]} raw {total} {ids[:5]}"
+            )
+    qiyue_t: list[float] = []
+    raw_t: list[float] = []
+    per_case: list[tuple[str, str, float, float, int]] = []
+    for username, q, spec, user, f, match, allowed in cases:
+        mine_t, theirs_t = [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            raw_search(match, allowed)
+            theirs_t.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            search_for(user, q, filters=f)
+            mine_t.append(time.perf_counter() - start)
+        qiyue_t += mine_t
+        raw_t += theirs_t
+        per_case.append(
+            (
+                username,
+                f"{q} {spec or ''}".strip(),
+                statistics.median(mine_t),
+                statistics.median(theirs_t),
+                hits_per_case[(username, q, str(spec))],
+            )
+        )
+    return {
+        "contracts": Contract.objects.count(),
+        "per_case": per_case,
+        "qiyue_p50": percentile(qiyue_t, 0.5),
+        "qiyue_p95": percentile(qiyue_t, 0.95),
+        "raw_p50": percentile(raw_t, 0.5),
+        "raw_p95": percentile(raw_t, 0.95),
+        "mismatches": mismatches,
+        "cases": len(cases),
+        "repeat": args.repeat,
+    }
+
+
+def report(r: dict[str, Any], *, verbose: bool) -> None:
+    if verbose:
+        print(f"{'user':<8} {'query':<44} {'hits':>7} {'qiyue ms':>9} {'raw ms':>8} {'ratio':>6}")
+        for username, q, mine, theirs, hits in r["per_case"]:
+            print(
+                f"{username:<8} {q[:44]:<44} {hits:>7} {mine * 1e3:9.2f} {theirs * 1e3:8.2f} "
+                f"{mine / theirs:6.2f}"
+            )
+    print(
+        f"sqlite; {r['contracts']} contracts; {r['cases']} queries x {r['repeat']} runs; "
+        f"hit sets identical: {'yes' if not r['mismatches'] else 'NO (' + str(r['mismatches']) + ')'}"
+    )
+    print(f"qiyue  p50 {r['qiyue_p50'] * 1e3:7.2f} ms   p95 {r['qiyue_p95'] * 1e3:7.2f} ms")
+    print(f"raw    p50 {r['raw_p50'] * 1e3:7.2f} ms   p95 {r['raw_p95'] * 1e3:7.2f} ms")
+    print(f"ratio  p50 {r['qiyue_p50'] / r['raw_p50']:7.2f}x (goal ≤ 1.5x)")
+    print(f"ratio  p95 {r['qiyue_p95'] / r['raw_p95']:7.2f}x (goal ≤ 2x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contracts", type=int, default=100_000)
+    parser.add_argument("--documents", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--scale", type=int, default=None, help="also run on N contracts")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    data_dir = (args.data_dir or ROOT / "var" / f"bench-{args.contracts // 1000}k").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    setup(data_dir)
+    ensure_data(data_dir, args.contracts, args.documents)
+    result = run(args)
+    if args.json:
+        print(json.dumps(result))
+        return
+    report(result, verbose=True)
+    if args.scale:
+        scale_docs = args.documents * args.scale // args.contracts
+        scale_dir = ROOT / "var" / f"bench-{args.scale // 1000}k"
+        cmd = [
+            sys.executable, __file__, "--json", "--contracts", str(args.scale),
+            "--documents", str(scale_docs), "--repeat", str(args.repeat),
+            "--data-dir", str(scale_dir),
+        ]  # fmt: skip
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        big = json.loads(out.strip().splitlines()[-1])
+        print(f"--- {args.scale} contracts ---")
+        report(big, verbose=False)
+        print(
+            f"scale  qiyue p50 {big['qiyue_p50'] / result['qiyue_p50']:5.2f}x the "
+            f"{args.contracts} p50 (goal ≤ 2x); raw {big['raw_p50'] / result['raw_p50']:5.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

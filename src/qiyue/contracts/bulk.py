@@ -1,0 +1,550 @@
+"""Bulk import of contracts (``qiyue import contracts FILE``, the benchmark generator).
+
+Each row is checked by the same rules as :func:`qiyue.contracts.actions.create_contract`
+(``clean_contract_data``): its plain fields row by row, its customer, type and owner once
+per distinct value (the checks depend only on the value and the actor, so their result is
+cached for the import). Customers named in a row that do not exist yet are created with
+``create_party`` (the actor needs ``party.create``). Valid rows are written in batches:
+one transaction per batch with the numbers allocated as one block per contract type, the
+contracts inserted together, and one ``contract.created`` audit event per contract. After
+each commit the batch's contracts are indexed for search together, in this process.
+
+Rows come from :func:`read_rows` (CSV with a header line, or JSON Lines) as
+``(line_number, dict)``; refused rows are reported with their line number and do not stop
+the others, unless ``all_or_nothing``: then every row is checked first and nothing is
+written if one is refused."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import F
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qiyue.accounts.models import User
+from qiyue.audit.actions import record
+from qiyue.contracts.actions import (
+    ALL_FIELDS,
+    ContractError,
+    NotAllowed,
+    clean_contract_data,
+)
+from qiyue.contracts.models import (
+    Contract,
+    ContractState,
+    ContractType,
+    NumberSequence,
+    Tag,
+)
+from qiyue.contracts.numbering import render
+from qiyue.documents.bulk import MAX_TEXT_CHARS
+from qiyue.lib.text import normalize_company_name
+from qiyue.parties.actions import PartyError, create_party
+from qiyue.parties.models import Party
+
+DEFAULT_BATCH = 500
+#: Columns of an import file besides the contract fields that take ids in the API.
+NAME_COLUMNS = ("type", "customer", "customer_short_name", "owner", "state")
+DOCUMENT_COLUMNS = ("document_name", "document_text")
+PLAIN_FIELDS = tuple(
+    f for f in ALL_FIELDS if f not in {"contract_type", "counterparty", "owner", "parent"}
+)
+COLUMNS = (*NAME_COLUMNS, *PLAIN_FIELDS, *DOCUMENT_COLUMNS)
+FORMATS = ("csv", "jsonl")
+STATES = frozenset(ContractState.values)
+
+
+class ImportRefused(ValueError):
+    """The whole import is refused (file too large, unreadable, wrong format)."""
+
+
+@dataclass
+class RowError:
+    line: int
+    errors: dict[str, str]
+
+    def __str__(self) -> str:
+        return "; ".join(
+            msg if name == "__all__" else f"{name}: {msg}" for name, msg in self.errors.items()
+        )
+
+
+@dataclass
+class ImportResult:
+    created: list[int] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    parties_created: int = 0
+    documents: int = 0
+    rows: int = 0
+
+
+@dataclass
+class _Prepared:
+    line: int
+    cleaned: dict[str, Any]
+    tags: list[str]
+    contract_type: ContractType
+    party: Party | None
+    party_name: str
+    party_short_name: str
+    owner: User
+    state: str
+    document: tuple[str, str] | None
+
+
+# -- reading files -------------------------------------------------------------------------
+
+
+def read_rows(
+    fileobj: IO[bytes], fmt: str = "csv", *, max_bytes: int | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, row)`` for each record of a CSV (header line first) or JSON Lines file;
+    raises :class:`ImportRefused` for a file over ``max_bytes`` (default: the upload
+    limit) or not in the format. Cells are text; nothing in them is evaluated."""
+    if fmt not in FORMATS:
+        raise ImportRefused(_("Unknown format; use csv or jsonl."))
+    limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    raw = fileobj.read(limit + 1)
+    if len(raw) > limit:
+        raise ImportRefused(
+            _("The file is larger than the limit of %(limit)s.") % {"limit": filesizeformat(limit)}
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRefused(_("The file is not UTF-8 text.")) from None
+    if fmt == "jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                yield number, {"__error__": _("Not a JSON object.")}
+                continue
+            yield number, row if isinstance(row, dict) else {"__error__": _("Not a JSON object.")}
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error:
+        raise ImportRefused(_("The file is not valid CSV.")) from None
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield start, {"__error__": _("Not valid CSV.")}
+            return
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            yield start, {"__error__": _("Expected %(n)d cells.") % {"n": len(header)}}
+            continue
+        yield start, dict(zip(header, cells, strict=True))
+
+
+# -- checking rows ------------------------------------------------------------------------
+
+
+class _Checker:
+    """Checks rows for one actor, remembering the checks of names that repeat."""
+
+    def __init__(self, actor: User) -> None:
+        self.actor = actor
+        self.may_create_party = actor.has_perm_code("party.create")
+        self.may_set_state = actor.has_perm_code("admin")
+        self.types: dict[str, ContractType | str] = {}
+        self.parties: dict[str, Party | str | None] = {}
+        self.owners: dict[str, User | str] = {}
+        self.keys: dict[str, str] = {}  # customer name → normalized name
+
+    def _type(self, value: str) -> ContractType | str:
+        if value not in self.types:
+            found = (
+                ContractType.objects.filter(code=value).first()
+                or ContractType.objects.filter(name=value).first()
+                if value
+                else None
+            )
+            if found is None:
+                self.types[value] = _("Choose one of the contract types.")
+            else:
+                try:
+                    data = {"contract_type": found.pk}
+                    self.types[value] = clean_contract_data(actor=self.actor, data=data)[
+                        "contract_type"
+                    ]
+                except ContractError as exc:
+                    self.types[value] = exc.errors["contract_type"]
+        return self.types[value]
+
+    def _party(self, name: str) -> Party | str | None:
+        """The customer of this name; None when it is to be created; or an error."""
+        key = self.keys.get(name)
+        if key is None:
+            key = self.keys[name] = normalize_company_name(name)
+        if key not in self.parties:
+            found = Party.objects.filter(normalized_name=key).order_by("pk").first()
+            if found is None:
+                self.parties[key] = (
+                    None
+                    if self.may_create_party
+                    else _("No such customer: %(name)s") % {"name": name}
+                )
+            else:
+                try:
+                    data = {"counterparty": found.pk}
+                    self.parties[key] = clean_contract_data(actor=self.actor, data=data)[
+                        "counterparty"
+                    ]
+                except ContractError as exc:
+                    self.parties[key] = exc.errors["counterparty"]
+        return self.parties[key]
+
+    def _owner(self, username: str) -> User | str:
+        if username not in self.owners:
+            found = User.objects.filter(username=username).first()
+            if found is None:
+                self.owners[username] = _("No such user: %(name)s") % {"name": username}
+            else:
+                try:
+                    data = {"owner": found.pk}
+                    self.owners[username] = clean_contract_data(actor=self.actor, data=data)[
+                        "owner"
+                    ]
+                except ContractError as exc:
+                    self.owners[username] = exc.errors["owner"]
+        return self.owners[username]
+
+    def check(self, line: int, row: dict[str, Any]) -> _Prepared | RowError:
+        if "__error__" in row:
+            return RowError(line, {"__all__": str(row["__error__"])})
+        errors: dict[str, str] = {}
+        unknown = sorted(str(k) for k in row if k not in COLUMNS)
+        if unknown:
+            errors["__all__"] = _("Unknown fields: %(f)s") % {"f": ", ".join(unknown)}
+
+        def text(name: str) -> str:
+            value = row.get(name)
+            return "" if value is None else str(value).strip()
+
+        contract_type = self._type(text("type"))
+        if isinstance(contract_type, str):
+            errors["type"] = contract_type
+        party_name = text("customer")
+        party: Party | str | None = None
+        if not party_name:
+            errors["customer"] = _("This field is required.")
+        elif len(party_name) > 200:
+            errors["customer"] = _("At most %(n)d characters.") % {"n": 200}
+        else:
+            party = self._party(party_name)
+            if isinstance(party, str):
+                errors["customer"] = party
+        owner: User | str = self.actor
+        if text("owner"):
+            owner = self._owner(text("owner"))
+            if isinstance(owner, str):
+                errors["owner"] = owner
+        state = text("state") or ContractState.DRAFT
+        if state not in STATES:
+            errors["state"] = _("Unknown state %(to)s.") % {"to": state[:40]}
+        elif state != ContractState.DRAFT and not self.may_set_state:
+            errors["state"] = _("Only administrators may import contracts that are not drafts.")
+        plain = {k: row[k] for k in PLAIN_FIELDS if k in row and row[k] not in (None, "")}
+        plain["title"] = row.get("title") or ""
+        cleaned: dict[str, Any] = {}
+        try:
+            cleaned = clean_contract_data(actor=self.actor, data=plain)
+        except ContractError as exc:
+            errors.update(exc.errors)
+        document = None
+        if text("document_text"):
+            document = (text("document_name") or "document.txt", str(row["document_text"]))
+            if len(document[1]) > MAX_TEXT_CHARS:
+                errors["document_text"] = _("The document text is too long.")
+        if errors:
+            return RowError(line, errors)
+        assert not isinstance(contract_type, str) and not isinstance(owner, str)
+        assert not isinstance(party, str)
+        tags = cleaned.pop("tags", [])
+        return _Prepared(
+            line=line,
+            cleaned=cleaned,
+            tags=tags,
+            contract_type=contract_type,
+            party=party,
+            party_name=party_name,
+            party_short_name=text("customer_short_name"),
+            owner=owner,
+            state=state,
+            document=document,
+        )
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _allocate(contract_type: ContractType, on: date, count: int) -> list[str]:
+    """``count`` consecutive numbers of the type (the bulk form of ``allocate_number``:
+    one increment of the sequence row for the whole block, in the caller's transaction)."""
+    year = on.year if "{year" in contract_type.number_pattern else 0
+    seq, _created = NumberSequence.objects.get_or_create(contract_type=contract_type, year=year)
+    NumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + count)
+    last = NumberSequence.objects.values_list("last", flat=True).get(pk=seq.pk)
+    return [
+        render(contract_type.number_pattern, code=contract_type.code, on=on, seq=n)
+        for n in range(last - count + 1, last + 1)
+    ]
+
+
+def _write_batch(
+    checker: _Checker, batch: list[_Prepared], result: ImportResult, *, all_or_nothing: bool
+) -> tuple[list[int], list[tuple[int, tuple[str, str]]]]:
+    """Write one batch in the current transaction; returns the ids of the contracts
+    created and the documents to attach to them."""
+    actor = checker.actor
+    rows: list[_Prepared] = []
+    for p in batch:
+        if p.party is None:
+            key = normalize_company_name(p.party_name)
+            known = checker.parties.get(key)
+            if not isinstance(known, Party):
+                try:
+                    known = create_party(
+                        actor=actor, data={"name": p.party_name, "short_name": p.party_short_name}
+                    )
+                except PartyError as exc:
+                    error = RowError(p.line, {"customer": "; ".join(exc.errors.values())})
+                    if all_or_nothing:
+                        raise _Refused([error]) from None
+                    result.errors.append(error)
+                    continue
+                result.parties_created += 1
+                checker.parties[key] = known
+            p.party = known
+        rows.append(p)
+    today = timezone.localdate()
+    per_type: dict[int, list[_Prepared]] = {}
+    for p in rows:
+        per_type.setdefault(p.contract_type.pk, []).append(p)
+    numbers: dict[int, str] = {}
+    for group in per_type.values():
+        for p, number in zip(
+            group, _allocate(group[0].contract_type, today, len(group)), strict=True
+        ):
+            numbers[id(p)] = number
+    now = timezone.now()
+    values: list[dict[str, Any]] = []
+    for p in rows:
+        v = {
+            **p.cleaned,
+            "owner": p.owner.pk,
+            "department": p.owner.department_id,
+            "created_by": actor.pk,
+            "number": numbers[id(p)],
+            "contract_type": p.contract_type.pk,
+            "counterparty": p.party.pk if p.party else None,
+            "state": p.state,
+            "created_at": now,
+            "updated_at": now,
+        }
+        values.append(v)
+    ids = _insert(values)
+    tag_names = sorted({t for p in rows for t in p.tags})
+    if tag_names:
+        tags = {t.name: t for t in Tag.objects.filter(name__in=tag_names)}
+        missing = [Tag(name=n) for n in tag_names if n not in tags]
+        if missing:
+            Tag.objects.bulk_create(missing, ignore_conflicts=True)
+            tags = {t.name: t for t in Tag.objects.filter(name__in=tag_names)}
+        Contract.tags.through.objects.bulk_create(
+            [
+                Contract.tags.through(contract_id=pk, tag_id=tags[name].pk)
+                for pk, p in zip(ids, rows, strict=True)
+                for name in p.tags
+            ]
+        )
+    documents: list[tuple[int, tuple[str, str]]] = []
+    target = Contract()  # record() reads only the model and the pk of its target
+    for pk, p, v in zip(ids, rows, values, strict=True):
+        target.pk = pk
+        after = {k: _plain(v[k]) for k in [*p.cleaned.keys(), "owner", "number", "state"]}
+        after["contract_type"] = v["contract_type"]
+        after["counterparty"] = v["counterparty"]
+        if p.tags:
+            after["tags"] = p.tags
+        record(
+            actor=actor,
+            action="contract.created",
+            target=target,
+            data={"after": after, "via": "import"},
+        )
+        if p.document is not None:
+            documents.append((pk, p.document))
+    result.created += ids
+    return ids, documents
+
+
+def _plain(value: Any) -> Any:
+    """A value as ``_snapshot`` of ``contracts.actions`` writes it into the audit event."""
+    return str(value) if isinstance(value, Decimal | date) else value
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> tuple[str, tuple[tuple[str, Callable[[Any], Any]], ...]]:
+    """The INSERT of a contract row and, per column, the attribute name and the
+    conversion to the database value; written once, since through the ORM's compiler a
+    bulk insert costs several times what the database does (``bench/import.py``)."""
+    q = connection.ops.quote_name
+    ops = connection.ops
+    columns: list[tuple[str, Callable[[Any], Any]]] = []
+    db_columns: list[str] = []
+    for f in Contract._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        convert: Callable[[Any], Any]
+        if isinstance(f, models.DecimalField):
+            digits, places = f.max_digits, f.decimal_places
+            convert = functools.partial(
+                lambda v, d, p: ops.adapt_decimalfield_value(v, d, p), d=digits, p=places
+            )
+        elif isinstance(f, models.DateTimeField):
+            convert = ops.adapt_datetimefield_value
+        elif isinstance(f, models.DateField):
+            convert = ops.adapt_datefield_value
+        else:
+            convert = _same
+        columns.append((f.name, convert))
+        db_columns.append(q(f.column))
+    table = q(Contract._meta.db_table)
+    names = ", ".join(db_columns)
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(columns)  # noqa: S608
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    return {
+        f.name: f.get_default()
+        for f in Contract._meta.concrete_fields
+        if not f.primary_key and not (f.has_default() and callable(f.default))
+    }
+
+
+def _insert(rows: list[dict[str, Any]]) -> list[int]:
+    """Insert contract rows (field name → value; other fields take their defaults) and
+    return their ids in order (found again by their unique numbers)."""
+    sql, columns = _insert_sql(connection.vendor)
+    defaults = _defaults()
+    params = []
+    for row in rows:
+        params.append(
+            [convert(row[name] if name in row else defaults[name]) for name, convert in columns]
+        )
+    with connection.cursor() as cur:
+        cur.executemany(sql, params)
+    numbers = [row["number"] for row in rows]
+    found = dict(Contract.objects.filter(number__in=numbers).values_list("number", "pk"))
+    return [found[n] for n in numbers]
+
+
+class _Refused(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+
+
+def _index(ids: list[int]) -> None:
+    from qiyue.search.indexing import index_contracts
+
+    index_contracts(ids)
+
+
+def import_contracts(
+    actor: User,
+    rows: Iterable[tuple[int, dict[str, Any]] | dict[str, Any]],
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    all_or_nothing: bool = False,
+    index: bool = True,
+) -> ImportResult:
+    """Import rows (dicts, or ``(line, dict)`` from :func:`read_rows`) as contracts of
+    ``actor``; see the module's documentation. Raises :class:`NotAllowed` when the actor
+    may not create contracts; bad rows are in ``result.errors`` with their line."""
+    from qiyue.documents.bulk import TextDocument, attach_text_documents
+
+    if not actor.has_perm_code("contract.create"):
+        raise NotAllowed(_("You may not create contracts."))
+    batch_size = max(1, batch_size)
+    checker = _Checker(actor)
+    result = ImportResult()
+
+    def prepared() -> Iterator[_Prepared]:
+        for number, item in enumerate(rows, start=1):
+            line, row = item if isinstance(item, tuple) else (number, item)
+            result.rows += 1
+            checked = checker.check(line, row if isinstance(row, dict) else {})
+            if isinstance(checked, RowError):
+                result.errors.append(checked)
+            else:
+                yield checked
+
+    def write(batch: list[_Prepared]) -> None:
+        with transaction.atomic():
+            ids, documents = _write_batch(checker, batch, result, all_or_nothing=all_or_nothing)
+            if documents:
+                attach_text_documents(
+                    actor=actor,
+                    items=[
+                        TextDocument(contract_id=pk, name=name, text=text)
+                        for pk, (name, text) in documents
+                    ],
+                    imported=True,
+                )
+                result.documents += len(documents)
+            if index and ids:
+                transaction.on_commit(lambda: _index(ids), robust=True)
+
+    if all_or_nothing:
+        everything = list(prepared())
+        if result.errors:
+            return result
+        try:
+            with transaction.atomic():
+                for start in range(0, len(everything), batch_size):
+                    write(everything[start : start + batch_size])
+        except _Refused as exc:
+            result.created = []
+            result.parties_created = result.documents = 0
+            result.errors = exc.errors
+        return result
+    batch: list[_Prepared] = []
+    for p in prepared():
+        batch.append(p)
+        if len(batch) >= batch_size:
+            write(batch)
+            batch = []
+    if batch:
+        write(batch)
+    return result
