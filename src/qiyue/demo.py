@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from qiyue.accounts import actions as account_actions
 from qiyue.accounts.models import Department, User
+from qiyue.approvals.actions import complete_for_tests_and_demo as complete_approval
 from qiyue.contracts import actions as contract_actions
 from qiyue.contracts.models import Contract, ContractState, ContractType
 from qiyue.lib.uscc import ALPHABET, check_char
@@ -160,13 +161,133 @@ def load_demo(*, contracts: int = 200, customers: int = 30, seed: int = 20261126
             },
         )
 
+    demo_workflows(users["admin"])
     if not Contract.objects.exists():
         _demo_contracts(rng, contracts, parties, users, types)
+    demo_reminder_rules(users["admin"])
+    demo_money(users)
+    demo_compliance_rules(users["admin"])
+    quiet_demo_mail()
     return {
         "users": User.objects.count(),
         "parties": Party.objects.count(),
         "contracts": Contract.objects.count(),
     }
+
+
+def quiet_demo_mail() -> None:
+    """The demo's history (hundreds of tasks and decisions) stays in the bell but is
+    not e-mailed: the queued e-mail jobs find the notifications already marked sent."""
+    from django.utils import timezone
+
+    from qiyue.notifications.models import Notification
+
+    Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=timezone.now())
+
+
+def demo_money(users: dict[str, User]) -> None:
+    """Payment plans, a payment and an invoice on a few active demo contracts (once)."""
+    from qiyue.obligations import actions as money
+    from qiyue.obligations.models import Instalment
+
+    if Instalment.objects.exists():
+        return
+    today = timezone.localdate()
+    active = Contract.objects.filter(
+        state=ContractState.ACTIVE, currency="CNY", amount__gt=0
+    ).order_by("id")[:8]
+    for n, contract in enumerate(active):
+        owner = contract.owner
+        start = contract.effective_date or today
+        money.add_instalment(
+            actor=owner,
+            contract=contract,
+            data={"label": "首付款", "percent": "30", "due_date": start + timedelta(days=30)},
+        )
+        money.add_instalment(
+            actor=owner,
+            contract=contract,
+            data={"label": "验收款", "percent": "70", "trigger": "acceptance", "offset_days": 30},
+        )
+        money.add_obligation(
+            actor=owner,
+            contract=contract,
+            data={
+                "title": "提交季度服务报告",
+                "kind": "report",
+                "recurrence": "quarterly",
+                "due_date": today + timedelta(days=10 + 7 * n),
+            },
+        )
+        if n % 2 == 0:  # half the contracts paid their down payment, and were invoiced
+            assert contract.amount is not None
+            down = (contract.amount * Decimal("0.3")).quantize(Decimal("0.01"))
+            paid_on = min(today, start + timedelta(days=25))
+            money.record_payment(
+                actor=users["finance"], contract=contract, amount=down, received_on=paid_on
+            )
+            money.record_invoice(
+                actor=users["finance"],
+                contract=contract,
+                number=f"{44000000 + contract.pk:08d}",
+                amount=down,
+                issued_on=paid_on,
+                instalment=Instalment.objects.filter(contract=contract, seq=1).first(),
+            )
+
+
+def demo_compliance_rules(admin: User) -> None:
+    """The ready-made rule set for Chinese sales contracts, then every demo contract checked."""
+    from qiyue.compliance.actions import add_blocklist_entry, check_contract
+    from qiyue.compliance.models import BlocklistEntry
+    from qiyue.compliance.ruleset import install_sales_rules
+
+    install_sales_rules(actor=admin)
+    blocked = Party.objects.order_by("-pk").first()  # one customer to show a high risk
+    if blocked is not None and not BlocklistEntry.objects.exists():
+        reason = "逾期欠款未结清（演示数据）"
+        add_blocklist_entry(actor=admin, data={"name": blocked.name, "reason": reason})
+    for contract_id in Contract.objects.order_by("pk").values_list("pk", flat=True):
+        check_contract(contract_id)
+
+
+def demo_reminder_rules(admin: User) -> None:
+    """The default reminder rules (expiry and cancel-by 90/60/30/7 days before, payments,
+    obligations, one-off reminders) for every contract type."""
+    from qiyue.reminders.actions import ensure_default_rules
+
+    ensure_default_rules(actor=admin)
+
+
+def demo_workflows(admin: User) -> None:
+    """The default approval workflow (department head, then legal), a sales workflow
+    (management and finance in parallel above ¥500,000, then legal) and the 2026
+    public holidays for the SLA arithmetic."""
+    from qiyue.approvals.actions import ensure_default_workflow, save_workflow
+    from qiyue.approvals.models import Workflow
+    from qiyue.workdays.actions import load_builtin
+
+    load_builtin(admin)
+    ensure_default_workflow()
+    if not Workflow.objects.filter(name="销售合同审批").exists():
+        save_workflow(
+            actor=admin,
+            name="销售合同审批",
+            priority=10,
+            definition={
+                "conditions": {"types": ["XS"]},
+                "steps": [
+                    {
+                        "name": "管理层与财务会签",
+                        "approvers": ["role:manager", "role:finance"],
+                        "quorum": "all",
+                        "sla_days": 2,
+                        "condition": "amount_cny > 500000",
+                    },
+                    {"name": "法务审核", "approvers": ["legal"], "quorum": "any", "sla_days": 2},
+                ],
+            },
+        )
 
 
 # How the 200 contracts are spread over the lifecycle.
@@ -253,6 +374,10 @@ def _demo_contracts(
             data["renewal_term_months"] = 12
         contract = contract_actions.create_contract(actor=owner, data=data)
         for step in PATHS[state]:
+            if step in {"approve", "return"}:  # the approvers decide on their tasks
+                outcome = "approved" if step == "approve" else "returned"
+                contract = complete_approval(contract, outcome=outcome)
+                continue
             actor = {
                 "submit": owner,
                 "return": users["legal"],

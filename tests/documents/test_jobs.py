@@ -233,7 +233,8 @@ def test_the_consumer_embedded_in_serve_runs_queued_jobs(
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             version.refresh_from_db()
-            if version.text_status != TextStatus.PENDING:
+            # extraction queues follow-up jobs (search, review, compliance): wait for all
+            if version.text_status != TextStatus.PENDING and len(HUEY) == 0:
                 break
             time.sleep(0.1)
     assert version.text_status == TextStatus.OK

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from qiyue.approvals.models import ApprovalTask
 from qiyue.contracts.actions import share_contract, update_contract
 from qiyue.contracts.models import Contract, ContractType
 from tests.factories import make_contract, make_party
@@ -23,7 +24,7 @@ def transition(c: Contract) -> str:
 
 
 LIST = reverse("web:contract_list")
-LIST_QUERIES = 15
+LIST_QUERIES = 16  # +1: the header's open approval task count
 
 
 def form_data(c: Contract, **changes: Any) -> dict[str, Any]:
@@ -322,7 +323,15 @@ def test_owner_submits_and_manager_approves_and_signs(login: Any, org: Any, cont
     manager = login(org.manager)
     home = manager.get(reverse("web:home")).content.decode()
     assert contract.number in home  # awaiting my approval
-    manager.post(transition(contract), {"code": "approve"})
+    manager.post(transition(contract), {"code": "approve"})  # not a contract step any more
+    contract.refresh_from_db()
+    assert contract.state == "in_review"
+    # The approvers decide on their tasks: the department head, then legal.
+    for approver in (org.head1, org.legal):
+        task = ApprovalTask.objects.get(contract=contract, assignee=approver, state="open")
+        login(approver).post(
+            reverse("web:approval_decide", args=[task.pk]), {"decision": "approve"}
+        )
     manager.post(transition(contract), {"code": "mark_signed", "signed_date": "2026-03-01"})
     contract.refresh_from_db()
     assert contract.state == "active"
@@ -334,7 +343,10 @@ def test_owner_submits_and_manager_approves_and_signs(login: Any, org: Any, cont
 
 def test_step_needing_a_reason_is_refused_without_one(login: Any, org: Any) -> None:
     in_review = make_contract(org.sales1, state="in_review")
-    response = login(org.manager).post(transition(in_review), {"code": "return"}, follow=True)
+    task = ApprovalTask.objects.get(contract=in_review, state="open")
+    response = login(task.assignee).post(
+        reverse("web:approval_decide", args=[task.pk]), {"decision": "return"}, follow=True
+    )
     in_review.refresh_from_db()
     assert in_review.state == "in_review"
     assert any(m.level_tag == "error" for m in response.context["messages"])

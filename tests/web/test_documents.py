@@ -18,7 +18,7 @@ from tests.documents.doc_files import pdf_bytes, png_bytes, text_image
 XHR: dict[str, Any] = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest", "HTTP_ACCEPT": "application/json"}
 # Queries of the contract page, whatever the number of documents (pinned: a change
 # here is a change of the page's cost, on purpose or not).
-DETAIL_QUERIES = 30
+DETAIL_QUERIES = 33  # +1: proposals panel (review); +2: approvals (task count, timeline)
 
 
 def upload_url(contract: Any) -> str:

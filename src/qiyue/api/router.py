@@ -19,6 +19,7 @@ from qiyue.api import (
     obligations,
     parties,
     reminders,
+    review,
     search,
 )
 from qiyue.api.auth import SessionAuth, TokenAuth
@@ -71,3 +72,4 @@ api.add_router("", approvals.router)
 api.add_router("", compliance.router)
 api.add_router("", obligations.router)
 api.add_router("", reminders.router)
+api.add_router("", review.router)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.accounts.models import Department, User
 from qiyue.audit.actions import record
+from qiyue.compliance.hooks import recheck_after_commit
 from qiyue.contracts.lifecycle import (
     ALWAYS_EDITABLE_FIELDS,
     BY_TARGET,
@@ -351,6 +352,7 @@ def create_contract(*, actor: User, data: dict[str, Any]) -> Contract:
             after["tags"] = tags
         record(actor=actor, action="contract.created", target=contract, data={"after": after})
         reindex_after_commit(contract.pk)
+        recheck_after_commit(contract.pk)
     return contract
 
 
@@ -403,6 +405,7 @@ def update_contract(
                 data={"before": {k: before[k] for k in changed}, "after": changed},
             )
             reindex_after_commit(current.pk)
+            recheck_after_commit(current.pk)
     return current
 
 
@@ -438,11 +441,31 @@ def transition_contract(
             raise StaleEdit()
         t = _find_transition(current.state, to=to, code=code)
         _check_may(actor, current, t)
+        if t.code == "terminate":
+            # Open instalments and obligations are closed or carried over explicitly
+            # (qiyue.contracts.flows.terminate_contract), never left behind silently.
+            from qiyue.obligations.actions import open_items
+
+            if any(items for items in open_items(current)):
+                raise ContractError(
+                    _(
+                        "Open instalments or obligations remain; use “Terminate early” "
+                        "to close or carry over each of them."
+                    ),
+                    code="incomplete",
+                )
         if t.comment_required and not comment:
             raise ContractError({"comment": _("Please give a reason.")}, code="comment_required")
         changes: dict[str, Any] = {}
         if t.target in {ContractState.IN_REVIEW, ContractState.APPROVED}:
             _check_complete(current)
+        if t.code in {"start_signing", "mark_signed"}:
+            # Nothing is signed that was not approved, in its current content.
+            from qiyue.approvals.queries import signing_blocker
+
+            blocker = signing_blocker(current)
+            if blocker:
+                raise ContractError(blocker, code="approval_required")
         if t.code == "mark_signed":
             try:
                 signed = _to_date(signed_date) or current.signed_date or timezone.localdate()
@@ -472,13 +495,76 @@ def transition_contract(
                 "comment": comment,
             },
         )
+        if t.code == "submit":
+            from qiyue.approvals.actions import ApprovalError, start_instance
+
+            try:
+                start_instance(actor=actor, contract=current)
+            except ApprovalError as exc:  # e.g. no approver for a step: nothing changes
+                raise ContractError(dict(exc.errors), code=exc.code) from None
+        if t.code == "mark_signed":
+            # Instalments due "N days after signing" get their dates now.
+            from qiyue.obligations.actions import resolve_signing
+
+            resolve_signing(actor=actor, contract=current)
         reindex_after_commit(current.pk)
     return current
+
+
+def workflow_transition(
+    *, actor: User | None, contract: Contract, code: str, comment: str = ""
+) -> Contract:
+    """The contract's state change that results from the approval workflow (approve,
+    return, reject, withdraw, reapprove). Only ``qiyue.approvals.actions`` calls this,
+    inside its own transaction, after it checked who decided what."""
+    t = TRANSITIONS[code]
+    assert t.workflow, code
+    assert transaction.get_connection().in_atomic_block, "call inside the approval's transaction"
+    current = Contract.objects.select_related("counterparty").get(pk=contract.pk)
+    if t.code == "approve":
+        _check_complete(current)
+    if current.state not in t.sources:
+        raise ContractError(
+            _("This step is not possible from the state %(state)s.")
+            % {"state": ContractState(current.state).label},
+            code="invalid_transition",
+        )
+    updated = Contract.objects.filter(
+        pk=current.pk, state=current.state, version=current.version
+    ).update(state=t.target, version=current.version + 1, updated_at=timezone.now())
+    if updated != 1:
+        raise StaleEdit()
+    before_state = current.state
+    current.refresh_from_db()
+    record(
+        actor=actor,
+        action=f"contract.{t.code}",
+        target=current,
+        data={
+            "before": {"state": before_state},
+            "after": {"state": t.target},
+            "comment": (comment or "")[:2000],
+        },
+    )
+    reindex_after_commit(current.pk)
+    return current
+
+
+def _workflow_only() -> ContractError:
+    return ContractError(
+        _(
+            "Approvals are decided on approval tasks (My tasks), not on the contract; "
+            "submit the contract to start its approval."
+        ),
+        code="approval_workflow",
+    )
 
 
 def _find_transition(state: str, *, to: str | None, code: str | None) -> Transition:
     if code is not None:
         t = TRANSITIONS.get(code)
+        if t is not None and t.workflow:
+            raise _workflow_only()
         if t is None or state not in t.sources:
             raise ContractError(
                 _("This step is not possible from the state %(state)s.")
@@ -491,6 +577,10 @@ def _find_transition(state: str, *, to: str | None, code: str | None) -> Transit
             {"to": _("Unknown state %(to)s.") % {"to": str(to)[:40]}}, code="unknown_state"
         )
     found = BY_TARGET.get((state, str(to)))
+    if found is None and any(
+        t.workflow and state in t.sources and t.target == to for t in TRANSITIONS.values()
+    ):
+        raise _workflow_only()
     if found is None:
         raise ContractError(
             _("A contract cannot go from %(a)s to %(b)s.")

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiyue.audit.actions import record
+from qiyue.compliance.hooks import recheck_after_commit
 from qiyue.contracts.models import Contract, ContractState
 from qiyue.documents.blobs import BlobTooLarge, open_blob, put_blob
 from qiyue.documents.extract import extract_text
@@ -240,6 +241,18 @@ def upload_document(
             },
         )
         version_id = version.pk
+        if document.kind == DocumentKind.MAIN:
+            # A new main text after approval re-opens it (nothing signed unapproved).
+            from qiyue.approvals.actions import ApprovalError, reopen_after_change
+
+            try:
+                reopen_after_change(
+                    actor=actor,
+                    contract=contract,
+                    reason=_("New main document: %(name)s") % {"name": display_name},
+                )
+            except ApprovalError as exc:  # nobody could approve: the upload is refused
+                raise DocumentError(" ".join(exc.errors.values()), code="invalid") from None
         transaction.on_commit(lambda: enqueue_extraction(version_id), robust=True)
     return version
 
@@ -321,6 +334,10 @@ def extract_version(version_id: int, *, force: bool = False) -> None:
             },
         )
         reindex_after_commit(version.document.contract_id)
+        recheck_after_commit(version.document.contract_id)
+        from qiyue.review.tasks import propose_after_commit  # review reads documents
+
+        propose_after_commit(version.pk)
     if extraction.detail:
         log.info(
             "text extraction of version %s: %s (%s)",

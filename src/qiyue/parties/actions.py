@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.accounts.models import User
 from qiyue.audit.actions import record
+from qiyue.compliance.hooks import recheck_party_after_commit
 from qiyue.lib.errors import FieldErrors
 from qiyue.lib.text import normalize_company_name
 from qiyue.lib.uscc import is_valid_uscc, normalize_uscc
@@ -142,6 +143,8 @@ def update_party(*, actor: User, party: Party, data: dict[str, Any], version: in
             )
         if {"name", "short_name"} & changes.keys():
             reindex_party_after_commit(party.pk)
+        if {"name", "credit_code", "foreign_registration", "status"} & changes.keys():
+            recheck_party_after_commit(party.pk)
         return party
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.lifecycle import TRANSITIONS
@@ -20,6 +21,27 @@ CHOICE_LABELS: dict[str, Any] = {
     "state": ContractState,
     "confidentiality": Confidentiality,
     "relation": Relation,
+}
+
+
+# Details shown for the money events of a contract: (data key, label).
+MONEY_DETAILS: dict[str, list[tuple[str, Any]]] = {
+    "instalment.planned": [
+        ("label", _lazy("Label")),
+        ("amount", _lazy("Amount")),
+        ("due_date", _lazy("Due on")),
+    ],
+    "payment.received": [("amount", _lazy("Amount")), ("received_on", _lazy("Received on"))],
+    "invoice.issued": [("number", _lazy("Invoice number")), ("amount", _lazy("Amount"))],
+    "invoice.planned": [("amount", _lazy("Amount")), ("date", _lazy("Date"))],
+    "invoice.voided": [("number", _lazy("Invoice number"))],
+    "obligation.added": [("title", _lazy("Title")), ("due_date", _lazy("Due on"))],
+    "obligation.completed": [("title", _lazy("Title")), ("done_on", _lazy("Done on"))],
+    "contract.amendment_proposed": [("title", _lazy("Title")), ("proposed", _lazy("Changes"))],
+    "contract.amended": [("title", _lazy("Title")), ("author", _lazy("Author"))],
+    "contract.renewal_created": [("number", _lazy("Renewal"))],
+    "contract.non_renewal_noted": [("given_on", _lazy("Given on"))],
+    "contract.termination_settled": [("effective_date", _lazy("Effective on"))],
 }
 
 
@@ -69,12 +91,35 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
         "exported": _("Exported"),
         "text_extracted": _("Text extracted"),
         "uploaded": _("Uploaded"),
+        # Lifecycle flows and money (qiyue.contracts.flows, qiyue.obligations.actions).
+        "amendment_proposed": _("Amendment proposed"),
+        "amended": _("Amended (amendment approved)"),
+        "amendment_rejected": _("Amendment rejected"),
+        "renewal_created": _("Renewal created"),
+        "auto_renewed": _("Renewed automatically"),
+        "non_renewal_noted": _("Non-renewal notice recorded"),
+        "termination_settled": _("Termination settled"),
+    }
+    action_labels = {
+        "instalment.planned": _("Instalment planned"),
+        "instalment.scheduled": _("Instalments scheduled"),
+        "instalment.removed": _("Instalment removed"),
+        "instalment.due_set": _("Instalment due dates set"),
+        "payment.received": _("Payment received"),
+        "payment.allocated": _("Payment allocated"),
+        "invoice.planned": _("Invoice planned"),
+        "invoice.issued": _("Invoice issued"),
+        "invoice.voided": _("Invoice voided"),
+        "obligation.added": _("Obligation added"),
+        "obligation.completed": _("Obligation done"),
     }
     out = []
     for event in events:
         data = event.data or {}
         verb = event.action.split(".", 1)[-1]
-        if verb in labels:
+        if event.action in action_labels:
+            label = action_labels[event.action]
+        elif verb in labels:
             label = labels[verb]
         elif verb in TRANSITIONS:
             label = str(TRANSITIONS[verb].label)
@@ -88,6 +133,15 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
                 continue
             old = "" if verb == "created" else _value(name, before.get(name), names)
             changes.append((_field_label(name), old, _value(name, new, names)))
+        if data.get("rule"):
+            from qiyue.contracts.flows import RULES
+
+            rule = RULES.get(str(data["rule"]))
+            data = {**data, "comment": str(rule) if rule else str(data["rule"])}
+        if event.action in MONEY_DETAILS:
+            for key, title in MONEY_DETAILS[event.action]:
+                if data.get(key) not in (None, "", {}, []):
+                    changes.append((str(title), "", _value(key, data[key], {})))
         if event.action == "document.uploaded":
             changes.append((_("File name"), "", str(data.get("name", ""))))
             changes.append((_("Version"), "", str(data.get("version", ""))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,6 +11,7 @@ from django.shortcuts import render
 
 @login_required
 def settings_hub(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm_code("admin"):
+    user: Any = request.user
+    if not user.has_perm_code("admin"):
         raise Http404
     return render(request, "web/settings.html")
