@@ -161,8 +161,14 @@ def test_dashboard_counts_only_what_the_user_sees(org: Any) -> None:
 
     legal = dashboard_for(org.legal)
     assert legal["total"] == 4
-    assert [c.pk for c in legal["awaiting_me"]] == [in_review.pk]
     assert legal["active_value_cny"] == Decimal("6000.00")
+    # "awaiting me" is the approval tasks waiting for the user, linked to the task
+    from qiyue.approvals.models import ApprovalTask
+
+    task = ApprovalTask.objects.get(contract=in_review, state="open")
+    awaiting = dashboard_for(task.assignee)["awaiting_me"]
+    assert [c.pk for c in awaiting] == [in_review.pk]
+    assert awaiting[0].task_url == f"/approvals/tasks/{task.pk}/"
 
     outsider = dashboard_for(org.colleague)
     assert outsider["total"] == 0

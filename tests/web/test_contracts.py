@@ -320,9 +320,11 @@ def test_owner_submits_and_manager_approves_and_signs(login: Any, org: Any, cont
     contract.refresh_from_db()
     assert contract.state == "in_review"
 
-    manager = login(org.manager)
-    home = manager.get(reverse("web:home")).content.decode()
+    head = login(org.head1)  # the first step: the submitter's department head
+    home = head.get(reverse("web:home")).content.decode()
     assert contract.number in home  # awaiting my approval
+    manager = login(org.manager)
+    assert contract.number not in manager.get(reverse("web:home")).content.decode()
     manager.post(transition(contract), {"code": "approve"})  # not a contract step any more
     contract.refresh_from_db()
     assert contract.state == "in_review"

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -255,19 +256,26 @@ def dashboard_for(user: Any) -> dict[str, Any]:
                 owner=user, state__in=[ContractState.DRAFT, ContractState.RETURNED]
             ).order_by("-updated_at")[:10]
         ),
-        "awaiting_me": list(
-            Contract.objects.visible_to(user, "approve")
-            .filter(state=ContractState.IN_REVIEW)
-            .exclude(owner=user)
-            .select_related("counterparty", "contract_type", "owner")
-            .order_by("updated_at")[:10]
-        ),
+        "awaiting_me": _awaiting(user),
         "expiring_soon": list(
             live.filter(expiry_date__lte=today + timedelta(days=90))
             .select_related("counterparty", "contract_type")
             .order_by("expiry_date")[:10]
         ),
     }
+
+
+def _awaiting(user: Any) -> list[Contract]:
+    """Contracts whose approval task waits for ``user`` (oldest due first), each with
+    ``task_url`` (an approver outside the contract's data scope reaches it that way)."""
+    from qiyue.approvals.queries import inbox_for  # approvals builds on contracts
+
+    rows = []
+    for task in inbox_for(user)[:10]:
+        contract = task.contract
+        contract.task_url = reverse("web:approval_task", args=[task.pk])  # type: ignore[attr-defined]
+        rows.append(contract)
+    return rows
 
 
 def contract_types() -> QuerySet[ContractType]:
