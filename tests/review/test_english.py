@@ -125,6 +125,34 @@ def test_the_dating_word_must_stand_next_to_the_date():
     assert extract_values(text)["signing_date"] == "2018-06-22"
 
 
+def test_a_date_that_only_starts_the_term_is_the_effective_date_not_the_signing_date():
+    text = (
+        'This Reseller Agreement is entered into by and between Alpha Corp. ("Alpha") and '
+        'Beta Inc. ("Beta"). This Agreement is effective as of March 1, 2021 and shall '
+        "terminate on February 28, 2024."
+    )
+    values = extract_values(text)
+    assert values["signing_date"] is None
+    assert values["effective_date"] == "2021-03-01"
+
+
+def test_a_commencement_date_label_does_not_date_the_signing():
+    text = (
+        "MAINTENANCE ADDENDUM\nCommencement Date for maintenance under this Addendum: May 1, 2020\n"
+    )
+    assert extract_values(text)["signing_date"] is None
+
+
+def test_made_and_entered_into_effective_as_of_dates_both():
+    text = (
+        "This Agreement is made and entered into effective as of June 5, 2019 by and between "
+        'Alpha Corp. ("Alpha") and Beta Inc. ("Beta").'
+    )
+    values = extract_values(text)
+    assert values["signing_date"] == "2019-06-05"
+    assert values["effective_date"] == "2019-06-05"
+
+
 def test_an_agreement_dated_by_its_last_signature_is_undated_when_the_signatures_are_blank():
     text = (
         "This Agreement is effective as of the date last signed below by Alpha Corp. and "

@@ -470,6 +470,16 @@ _DATED = re.compile(
 )
 
 
+#: A date introduced only as the start of the term ("is effective as of", "Commencement
+#: Date: ...") is the effective date; the agreement's own date needs a signing word too.
+_EFFECTIVE_ONLY = re.compile(
+    r"(?:\beffective(?:\s+(?:as\s+of|on|from))?|\b(?:effective|commencement)\s+dates?\b[^.:]{0,60}:)"
+    r"\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_SIGNING_WORD = re.compile(r"\b(?:made|entered\s+into|dated|executed|signed)\b", re.IGNORECASE)
+
+
 _RECITALS = re.compile(r"\bWHEREAS\b|\bRECITALS?\b|\bBACKGROUND\b|\bWhereas,|\bRecitals\b")
 _OTHER_AGREEMENT = re.compile(
     r"that\s+certain|(?<!this\s)(?<!This\s)\b(?:the|an?)\s+(?:(?:[A-Z][\w\-]*|and|of|for|&)\s+){1,8}"
@@ -516,13 +526,16 @@ def _witness_date(text: str) -> DateMatch | None:
     return None
 
 
-def _preamble_date(text: str) -> DateMatch | None:
+def _preamble_dates(text: str) -> tuple[DateMatch | None, DateMatch | None]:
+    """The agreement's date, and the date a preamble gives only as the start of the term
+    ("This Agreement is effective as of ..."), which is an effective date, not a signing one."""
     head = text[:3000]
     cut = _RECITALS.search(head, 200)
     if cut:
         head = head[: cut.start()]
     by_signature = _DATED_BY_SIGNATURE.search(head)
     dates = find_dates(head)
+    term_start: DateMatch | None = None
     for d in dates:
         if by_signature is not None and d.start > by_signature.start():
             break
@@ -533,18 +546,27 @@ def _preamble_date(text: str) -> DateMatch | None:
         )
         if not adjacent or re.search(r"Source:[^\n]{0,60}$", before):
             continue
+        compact = re.sub(r"\s+", " ", before)[-70:]
+        signing_word = _SIGNING_WORD.search(compact[-35:])
+        if _EFFECTIVE_ONLY.search(compact) and not signing_word:
+            # this date starts the term; a later one dates the agreement only if a
+            # signing word stands by it (not the term's end)
+            term_start = term_start or d
+            continue
+        if term_start is not None and not signing_word:
+            continue
         if _OTHER_AGREEMENT.search(before[-90:]) or re.search(
             r"entered\s+into\s+an?\s", before[-90:]
         ):
             continue
-        return d
+        return d, term_start
     if by_signature is not None:
         # "made as of the date last signed below": the signatures' date, or none when blank
-        return _signature_date(text)
+        return _signature_date(text), term_start
     if not dates:
         # no date in the preamble: "IN WITNESS WHEREOF ... executed this Agreement as of
         # the 4th day of April, 2003" (dates written by the signatures alone are too weak)
-        return _witness_date(text)
+        return _witness_date(text), term_start
     # a date standing in the title block ("SERVICES AGREEMENT January 18, 2020")
     for d in dates:
         if d.start > 600:
@@ -553,8 +575,8 @@ def _preamble_date(text: str) -> DateMatch | None:
         if re.search(r"Source:|filed|\d{1,2}-[KQ]\b|Page", before, re.I):
             continue
         if re.search(r"(?:AGREEMENT|Agreement|CONTRACT|Date[d]?:?)\s*$", before):
-            return d
-    return None
+            return d, term_start
+    return None, term_start
 
 
 _EFFECTIVE_NAME = re.compile(r"[\"“']?(?:Effective|Commencement)\s+Date[\"”']?", re.IGNORECASE)
@@ -1333,10 +1355,10 @@ def extract_en(text: str) -> Proposals:
     if a and b:
         put("party_a", a)
         put("party_b", b)
-    agreement = _preamble_date(text)
+    agreement, term_start = _preamble_dates(text)
     signing = Proposal(agreement.value, 0.7, agreement.start, agreement.end) if agreement else None
     put("signing_date", signing)
-    effective = _effective(text, agreement)
+    effective = _effective(text, agreement or term_start)
     put("effective_date", effective)
     put("expiration_date", _expiration(text, effective or signing))
     total = _total(text)
