@@ -33,10 +33,13 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,10 +66,12 @@ from qiyue.lib.crypto import (
     Keyring,
     KeyringError,
     UnknownKeyError,
+    decrypt_bytes,
     decrypt_stream,
     new_data_key,
     unwrap_key,
     wrap_key,
+    wrapped_key_id,
 )
 
 __all__ = [
@@ -393,11 +398,60 @@ def _open_ciphertext(storage: Storage, blob: Blob) -> BinaryIO:
         raise BlobMissing(blob) from None
 
 
+# Unwrapped data keys of recently read blobs, so reading the same blobs again (a page of
+# search results, a preview page after page) skips the unwrap: in this process's memory
+# only, never written anywhere, at most KEY_CACHE_SIZE of them. Keyed by the wrapped key
+# (re-wrapped by a rotation: another entry) and used only while the keyring still holds
+# the very master key that unwrapped it, so removing or replacing a master key takes
+# effect at once.
+KEY_CACHE_SIZE = 256
+_key_cache: OrderedDict[bytes, tuple[str, bytes, bytes]] = OrderedDict()
+_key_cache_lock = threading.Lock()
+
+
+def _data_key(blob: Blob) -> bytes:
+    wrapped = bytes(blob.wrapped_key)
+    keyring = _keyring()
+    with _key_cache_lock:
+        cached = _key_cache.get(wrapped)
+        if cached is not None:
+            key_id, master, data_key = cached
+            if keyring.keys.get(key_id) == master:
+                _key_cache.move_to_end(wrapped)
+                return data_key
+    data_key = unwrap_key(keyring, wrapped, label=_label(blob))
+    key_id = wrapped_key_id(wrapped)
+    with _key_cache_lock:
+        _key_cache[wrapped] = (key_id, keyring.keys[key_id], data_key)
+        _key_cache.move_to_end(wrapped)
+        while len(_key_cache) > KEY_CACHE_SIZE:
+            _key_cache.popitem(last=False)
+    return data_key
+
+
+# The names put_blob gives (``_new_name``): safe to join to the folder without checks.
+_LOCAL_NAME = re.compile(rf"[0-9a-f]{{2}}/[0-9a-f]{{32}}{re.escape(SUFFIX)}")
+
+
+def _read_local(storage: Storage, blob: Blob) -> bytes | None:
+    """The ciphertext of a small blob of the local folder in one read, without the
+    storage layer's file object; None to take the general path."""
+    if type(storage) is not FileSystemStorage or blob.size > READ_SIZE:
+        return None
+    if not _LOCAL_NAME.fullmatch(blob.storage_name):
+        return None
+    try:
+        with open(os.path.join(storage.location, blob.storage_name), "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise BlobMissing(blob) from None
+
+
 def open_blob(blob: Blob) -> Iterator[bytes]:
     """The plaintext in chunks (≤ 1 MiB each). A wrong or absent master key, or a missing
     file, raises here at once; altered bytes raise ``DecryptionError`` when reached (read
     to the end before acting on a prefix; every chunk yielded is authentic)."""
-    data_key = unwrap_key(_keyring(), bytes(blob.wrapped_key), label=_label(blob))
+    data_key = _data_key(blob)
     source = _open_ciphertext(_storage(), blob)
 
     def chunks() -> Iterator[bytes]:
@@ -413,7 +467,12 @@ def read_blob(blob: Blob, *, limit: int) -> bytes:
     """The whole plaintext, authenticated; :class:`BlobTooLarge` if it exceeds ``limit``."""
     if blob.size > limit:
         raise BlobTooLarge(limit)
-    data = b"".join(open_blob(blob))
+    storage = _storage()
+    ciphertext = _read_local(storage, blob)
+    if ciphertext is None:
+        data = b"".join(open_blob(blob))
+    else:
+        data = decrypt_bytes(ciphertext, _data_key(blob), label=_label(blob))
     if len(data) != blob.size:
         raise DecryptionError(f"{_label(blob)} has {len(data)} bytes, its row says {blob.size}")
     return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import escape as html_escape
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,41 @@ def matcher(query: ParsedQuery) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+# Characters whose fold is not exactly one character (ligatures, ㎏, ½, İ …): a text
+# without any of them folds character for character, offsets unchanged. Filled by
+# _FoldTable as characters are first seen; a few thousand at most (Unicode is finite).
+_IRREGULAR: set[str] = set()
+_FOLD_TABLE_MAX = 65_536  # characters remembered, as analysis._fold_char
+
+
+class _FoldTable(dict[int, str]):
+    """A ``str.translate`` table giving each character its fold (``fold(ch)``),
+    computed the first time the character is seen: the text is then folded character
+    by character in one C loop instead of one Python call per character."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = fold(ch)
+        if len(folded) != 1:
+            _IRREGULAR.add(ch)
+        if len(self) < _FOLD_TABLE_MAX:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def _fold_map(text: str) -> tuple[str, list[int] | None]:
+    """The text folded character by character and, for each folded character, its index
+    in the original; None instead of the list when every character folded to exactly
+    one (offsets are then the same: the common case)."""
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text) and (not _IRREGULAR or _IRREGULAR.isdisjoint(text)):
+        return folded, None
+    return _folded(text)
+
+
 def _folded(text: str) -> tuple[str, list[int]]:
     """The folded text and, for each of its characters, the index in the original."""
     out: list[str] = []
@@ -67,17 +103,20 @@ def _folded(text: str) -> tuple[str, list[int]]:
 def highlight(text: str, pattern: re.Pattern[str]) -> str | None:
     """An escaped window of ``text`` around its first match, matches in ``<mark>``;
     None when nothing matches."""
-    folded, origin = _folded(text)
+    folded, origin = _fold_map(text)
     found = pattern.search(folded)
     if found is None:
         return None
-    start = max(0, origin[found.start()] - BEFORE)
+    start = max(0, (found.start() if origin is None else origin[found.start()]) - BEFORE)
     end = min(len(text), start + LENGTH)
     spans: list[tuple[int, int]] = []
     for m in pattern.finditer(folded):
         if m.end() <= m.start():
             continue
-        a, b = origin[m.start()], origin[m.end() - 1] + 1
+        if origin is None:
+            a, b = m.start(), m.end()
+        else:
+            a, b = origin[m.start()], origin[m.end() - 1] + 1
         if a >= end:
             break
         if b > start:
@@ -87,10 +126,11 @@ def highlight(text: str, pattern: re.Pattern[str]) -> str | None:
     for a, b in spans:
         if a < pos:
             continue
-        parts.append(escape(text[pos:a]))
-        parts.append(f"<mark>{escape(text[a:b])}</mark>")
+        # html.escape is what django.utils.html.escape applies, without its lazy wrapper.
+        parts.append(html_escape(text[pos:a]))
+        parts.append(f"<mark>{html_escape(text[a:b])}</mark>")
         pos = b
-    parts.append(escape(text[pos:end]))
+    parts.append(html_escape(text[pos:end]))
     parts.append("…" if end < len(text) else "")
     return " ".join("".join(parts).split())
 

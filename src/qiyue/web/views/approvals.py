@@ -20,6 +20,7 @@ from qiyue.approvals.definitions import APPROVER_KINDS, MAX_STEPS, RISK_LEVELS
 from qiyue.approvals.expressions import NAMES
 from qiyue.approvals.models import Quorum, TaskState, Workflow
 from qiyue.approvals.queries import roles
+from qiyue.compliance.models import Severity
 from qiyue.contracts.models import Confidentiality
 from qiyue.contracts.queries import contract_for, contract_types
 from qiyue.lib.errors import FieldErrors
@@ -331,7 +332,7 @@ def workflow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "types": contract_types(),
             "departments": departments(),
             "confidentiality": Confidentiality.choices,
-            "risks": RISK_LEVELS,
+            "risks": [(r, Severity(r).label) for r in RISK_LEVELS],
             "quorums": Quorum.choices,
             "approver_options": approver_options(),
             "names": NAMES,
