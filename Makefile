@@ -28,10 +28,11 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # Debian packages: Chromium for the browser tests, Noto CJK for Chinese in screenshots and
-# watermarks, Tesseract (chi_sim + eng) for OCR of scans (root, apt-get).
-SYSTEM_PACKAGES = chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng
+# watermarks, Tesseract (chi_sim + eng) for OCR of scans, gettext for the translation
+# catalogue check (root, apt-get).
+SYSTEM_PACKAGES = chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng gettext
 system-deps:
-	@if command -v chromium >/dev/null && command -v tesseract >/dev/null \
+	@if command -v chromium >/dev/null && command -v tesseract >/dev/null && command -v xgettext >/dev/null \
 		&& tesseract --list-langs 2>/dev/null | grep -q chi_sim && fc-list :lang=zh | grep -q .; then \
 		echo "system packages present"; \
 	else \
