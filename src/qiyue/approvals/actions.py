@@ -640,6 +640,20 @@ def withdraw(*, actor: User, contract: Contract, comment: str = "") -> ApprovalI
     return instance
 
 
+def check_comment(*, actor: User, instance: ApprovalInstance, text: str) -> str:
+    """The cleaned text of a comment ``actor`` may add to ``instance``; raises like
+    :func:`add_comment` would. For callers that store an attachment first, so that a
+    refused comment leaves no document behind."""
+    text = _clean_comment(text, required=True)
+    involved = (
+        actor.pk in {instance.submitted_by_id, instance.contract.owner_id}
+        or ApprovalTask.objects.filter(instance=instance, assignee=actor).exists()
+    )
+    if not involved:
+        raise NotFound()
+    return text
+
+
 def add_comment(
     *,
     actor: User,
@@ -649,14 +663,8 @@ def add_comment(
 ) -> ApprovalComment:
     """A remark on an instance by its submitter, the contract's owner or one of its
     approvers (optionally pointing at an uploaded document version)."""
-    text = _clean_comment(text, required=True)
     with transaction.atomic():
-        involved = (
-            actor.pk in {instance.submitted_by_id, instance.contract.owner_id}
-            or ApprovalTask.objects.filter(instance=instance, assignee=actor).exists()
-        )
-        if not involved:
-            raise NotFound()
+        text = check_comment(actor=actor, instance=instance, text=text)
         if (
             document_version is not None
             and document_version.document.contract_id != instance.contract_id
@@ -683,11 +691,15 @@ def reopen_after_change(
 ) -> ApprovalInstance | None:
     """A change to the approved content (amount, customer, main document) of an approved
     or signing contract re-opens approval: the contract goes back to in review and a
-    new round starts. For the amendment flow and the upload of a main document; call it
-    inside the transaction of the change. Nothing happens in other states."""
+    new round starts. A change during a running approval supersedes that round and
+    starts a new one (those who approved the old content approve again). For the
+    amendment flow and the upload of a main document; call it inside the transaction
+    of the change. Nothing happens in other states."""
     from qiyue.contracts.actions import workflow_transition
 
     current = Contract.objects.get(pk=contract.pk)
+    if current.state == ContractState.IN_REVIEW:
+        return _supersede_running(actor=actor, contract=current, reason=reason)
     if current.state not in {ContractState.APPROVED, ContractState.SIGNING}:
         return None
     submitter = actor if actor is not None and actor.is_active else current.owner
@@ -696,6 +708,42 @@ def reopen_after_change(
         state=InstanceState.REOPENED
     )
     return start_instance(actor=submitter, contract=current)
+
+
+def _supersede_running(
+    *, actor: User | None, contract: Contract, reason: str
+) -> ApprovalInstance | None:
+    """End the pending round of an in-review contract as superseded (its open tasks
+    cancelled) and start the next round on the content as it is now."""
+    assert transaction.get_connection().in_atomic_block
+    running = (
+        ApprovalInstance.objects.select_for_update()
+        .select_related("submitted_by")
+        .filter(contract_id=contract.pk, state=InstanceState.PENDING)
+        .first()
+    )
+    if running is None:
+        return None
+    now = timezone.now()
+    ended = ApprovalInstance.objects.filter(pk=running.pk, state=InstanceState.PENDING).update(
+        state=InstanceState.REOPENED, finished_at=now, outcome_comment=reason[:COMMENT_MAX]
+    )
+    if ended != 1:
+        return None
+    ApprovalTask.objects.filter(instance=running, state=TaskState.OPEN).update(
+        state=TaskState.CANCELLED, decided_at=now
+    )
+    InstanceStep.objects.filter(instance=running, state=StepState.ACTIVE).update(
+        state=StepState.CANCELLED, finished_at=now
+    )
+    record(
+        actor=actor,
+        action="approval.superseded",
+        target=running,
+        data={"contract": contract.pk, "round": running.round, "reason": reason[:COMMENT_MAX]},
+    )
+    submitter = running.submitted_by if running.submitted_by.is_active else contract.owner
+    return start_instance(actor=submitter, contract=contract)
 
 
 def complete_for_tests_and_demo(contract: Contract, *, outcome: str = "approved") -> Contract:

@@ -56,6 +56,17 @@ def _ids(raw: Any) -> list[int]:
     return sorted(set(out))
 
 
+def _as_list(raw: Any, key: str, errors: dict[str, str]) -> list[Any]:
+    """``raw`` when it is a list (nothing given is an empty one); else an error for
+    ``key``: a string would be taken apart character by character, a number not at all."""
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, list | tuple):
+        return list(raw)
+    errors[key] = _("Enter a list of values.")
+    return []
+
+
 def _amount(raw: Any) -> Decimal | None:
     if raw in (None, ""):
         return None
@@ -77,7 +88,7 @@ def normalize(definition: Any) -> dict[str, Any]:
         cond_in = {}
         errors["conditions"] = _("Conditions are an object.")
     cond: dict[str, Any] = {}
-    types = [str(t) for t in cond_in.get("types") or []]
+    types = [str(t) for t in _as_list(cond_in.get("types"), "conditions.types", errors)]
     known_types = set(ContractType.objects.filter(code__in=types).values_list("code", flat=True))
     if set(types) - known_types:
         errors["conditions.types"] = _("Unknown contract type: %(v)s") % {
@@ -98,18 +109,21 @@ def normalize(definition: Any) -> dict[str, Any]:
     ):
         errors["conditions.amount_max"] = _("The upper bound must not be below the lower bound.")
     try:
-        depts = _ids(cond_in.get("departments"))
+        depts = _ids(_as_list(cond_in.get("departments"), "conditions.departments", errors))
     except ValueError:
         depts = []
         errors["conditions.departments"] = _("Expected department ids.")
     if len(set(Department.objects.filter(pk__in=depts).values_list("pk", flat=True))) != len(depts):
         errors["conditions.departments"] = _("Unknown department.")
     cond["departments"] = depts
-    levels = [str(v) for v in cond_in.get("confidentiality") or []]
+    levels = [
+        str(v)
+        for v in _as_list(cond_in.get("confidentiality"), "conditions.confidentiality", errors)
+    ]
     if set(levels) - set(Confidentiality.values):
         errors["conditions.confidentiality"] = _("Unknown confidentiality level.")
     cond["confidentiality"] = sorted(set(levels))
-    risks = [str(v) for v in cond_in.get("risk") or []]
+    risks = [str(v) for v in _as_list(cond_in.get("risk"), "conditions.risk", errors)]
     if set(risks) - set(RISK_LEVELS):
         errors["conditions.risk"] = _("Risk levels are low, medium and high.")
     cond["risk"] = sorted(set(risks))
@@ -136,7 +150,8 @@ def normalize(definition: Any) -> dict[str, Any]:
         name = str(raw.get("name") or "").strip()
         if not name or len(name) > 100:
             errors[f"{key}.name"] = _("Give the step a name of at most 100 characters.")
-        approvers = [str(a).strip() for a in raw.get("approvers") or [] if str(a).strip()]
+        tokens = _as_list(raw.get("approvers"), f"{key}.approvers", errors)
+        approvers = [str(a).strip() for a in tokens if str(a).strip()]
         approvers = list(dict.fromkeys(approvers))
         if not approvers:
             errors[f"{key}.approvers"] = _("Choose at least one approver.")

@@ -44,8 +44,23 @@ class ExpressionError(ValueError):
     """An expression that cannot be used; the message is for the administrator."""
 
 
+# simpleeval allows exponents up to 4,000,000: one ``9**4000000`` takes seconds, and a
+# 500-character expression holds dozens of them (evaluated on every submission).
+MAX_EXPONENT = 100
+
+
+def _power(a: Any, b: Any) -> Any:
+    if abs(b) > MAX_EXPONENT:
+        raise simpleeval.NumberTooHigh(
+            _("Exponents above %(n)d are not allowed.") % {"n": MAX_EXPONENT}
+        )
+    return simpleeval.safe_power(a, b)
+
+
 def _evaluator(names: dict[str, Any]) -> simpleeval.EvalWithCompoundTypes:
-    return simpleeval.EvalWithCompoundTypes(names=names, functions=FUNCTIONS)
+    evaluator = simpleeval.EvalWithCompoundTypes(names=names, functions=FUNCTIONS)
+    evaluator.operators = {**evaluator.operators, ast.Pow: _power}
+    return evaluator
 
 
 def evaluate(expression: str, names: dict[str, Any]) -> bool:

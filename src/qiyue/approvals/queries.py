@@ -99,10 +99,17 @@ def signing_blocker(contract: Any) -> str | None:
 
 
 def inbox_for(user: Any, *, state: str = TaskState.OPEN) -> QuerySet[ApprovalTask]:
-    """The user's tasks (open ones by default), oldest due first."""
+    """The user's tasks (open ones by default), oldest due first. A task no longer open
+    is listed only while the user may see its contract: the access a task gives ends
+    with it (as on the task page)."""
+    from qiyue.contracts.models import Contract
+
     qs = ApprovalTask.objects.filter(assignee=user.pk)
     if state != "all":
         qs = qs.filter(state=state)
+    if state != TaskState.OPEN:
+        visible = Contract.objects.visible_to(user, "view").values("pk")
+        qs = qs.filter(Q(state=TaskState.OPEN) | Q(contract__in=visible))
     return qs.select_related(
         "step", "contract__counterparty", "contract__contract_type", "instance__submitted_by"
     ).order_by("due_at", "id")

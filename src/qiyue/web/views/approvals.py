@@ -153,6 +153,8 @@ def instance_comment(request: HttpRequest, pk: int) -> HttpResponse:
     version = None
     try:
         if upload is not None:
+            # Refuse the comment before storing its file: a refusal leaves nothing behind.
+            actions.check_comment(actor=user, instance=instance, text=request.POST.get("text", ""))
             # An attachment is a document of the contract (the documents area's rules:
             # who may upload, file types, size), referenced by the comment.
             from qiyue.documents.actions import DocumentError, upload_document
@@ -345,16 +347,6 @@ def workflow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # -- administrators: working-day calendar ------------------------------------------------
 
 
-def _check_date(raw: str) -> None:
-    # parse_date raises ValueError on a well-formed but impossible date (2026-13-40).
-    from django.utils.dateparse import parse_date
-
-    try:
-        parse_date(raw)
-    except ValueError:
-        raise calendar_actions.CalendarError({"day": _("Enter a date as YYYY-MM-DD.")}) from None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar_page(request: HttpRequest) -> HttpResponse:
@@ -364,7 +356,6 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         op = request.POST.get("op", "")
         try:
             if op == "add":
-                _check_date(request.POST.get("day", ""))
                 calendar_actions.set_day(
                     user,
                     request.POST.get("day", ""),
