@@ -433,3 +433,34 @@ def test_plain_terminate_step_is_refused_while_items_are_open(org: Any) -> None:
     assert exc.value.code == "incomplete"
     c.refresh_from_db()
     assert c.state == ContractState.ACTIVE
+
+
+def test_amendment_rejected_while_being_approved_is_not_applied(
+    org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = make_contract(org.sales1, state="active", amount="100000")
+    a = flows.propose_amendment(actor=org.sales1, contract=c, title="x", changes={"amount": "1"})
+    real = flows._pending
+
+    def rejected_meanwhile(actor: Any, amendment: Amendment) -> Any:
+        found = real(actor, amendment)
+        Amendment.objects.filter(pk=amendment.pk).update(state=AmendmentState.REJECTED)
+        return found
+
+    monkeypatch.setattr(flows, "_pending", rejected_meanwhile)
+    with pytest.raises(ContractError):
+        flows.approve_amendment(actor=org.legal, amendment=a)
+    c.refresh_from_db()
+    assert c.amount == Decimal("100000")
+    assert not AuditEvent.objects.filter(action="contract.amended").exists()
+
+
+def test_renewing_a_contract_that_ends_at_the_end_of_the_calendar_is_refused(
+    org: Any,
+) -> None:
+    c = make_contract(org.sales1, state="active", amount="100000")
+    Contract.objects.filter(pk=c.pk).update(expiry_date=date(9999, 6, 30))
+    c.refresh_from_db()
+    with pytest.raises(ContractError):
+        flows.renew_contract(actor=org.sales1, contract=c)
+    assert not Contract.objects.filter(parent=c).exists()

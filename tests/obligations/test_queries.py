@@ -70,13 +70,13 @@ def test_deadlines_give_due_overdue_invoice_and_obligation(org: Any) -> None:
     ob = actions.add_obligation(
         actor=org.sales1,
         contract=c,
-        data={"title": "保险凭证", "kind": "insurance", "due_date": due, "owner": org.colleague.pk},
+        data={"title": "保险凭证", "kind": "insurance", "due_date": due, "owner": org.head1.pk},
     )
     found = {(d.kind, d.due, d.object_key, d.owner_id) for d in deadlines(due, due)}
     assert found == {
         ("instalment.due", due, f"instalment:{inst.pk}", org.sales1.pk),
         ("invoice.to_issue", due, f"instalment-invoice:{inst.pk}", org.sales1.pk),
-        ("obligation.due", due, f"obligation:{ob.pk}", org.colleague.pk),
+        ("obligation.due", due, f"obligation:{ob.pk}", org.head1.pk),
     }
     overdue = list(deadlines(due + timedelta(days=1), due + timedelta(days=1)))
     assert [(d.kind, d.due) for d in overdue] == [("instalment.overdue", date(2026, 4, 1))]

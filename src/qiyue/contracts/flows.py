@@ -274,13 +274,15 @@ def approve_amendment(*, actor: User, amendment: Amendment, comment: str = "") -
         after = {k: _plain(getattr(current, k)) for k in cleaned}
         changed = {k: after[k] for k in after if after[k] != before[k]}
         now = timezone.now()
-        Amendment.objects.filter(pk=found.pk, state=AmendmentState.PENDING).update(
+        decided = Amendment.objects.filter(pk=found.pk, state=AmendmentState.PENDING).update(
             state=AmendmentState.APPROVED,
             before=before,
             decided_by=actor,
             decided_at=now,
             decision_comment=comment,
         )
+        if decided != 1:  # rejected (or approved) meanwhile: undo the contract change
+            raise ContractError(_("This amendment was already decided."), code="state")
         record(
             actor=actor,
             action="contract.amended",
@@ -306,12 +308,14 @@ def reject_amendment(*, actor: User, amendment: Amendment, comment: str) -> Amen
         raise ContractError(errors, code="comment_required")
     with transaction.atomic():
         current, found = _pending(actor, amendment)
-        Amendment.objects.filter(pk=found.pk, state=AmendmentState.PENDING).update(
+        decided = Amendment.objects.filter(pk=found.pk, state=AmendmentState.PENDING).update(
             state=AmendmentState.REJECTED,
             decided_by=actor,
             decided_at=timezone.now(),
             decision_comment=comment,
         )
+        if decided != 1:
+            raise ContractError(_("This amendment was already decided."), code="state")
         record(
             actor=actor,
             action="contract.amendment_rejected",
@@ -366,10 +370,15 @@ def renew_contract(
         values: dict[str, Any] = {name: _plain(getattr(current, name)) for name in COPIED_FIELDS}
         values["tags"] = [t.name for t in current.tags.all()]
         if current.expiry_date:
-            values["effective_date"] = current.expiry_date + timedelta(days=1)
-            values["expiry_date"] = renewal_expiry(
-                current.expiry_date, current.renewal_term_months or 12
-            )
+            try:
+                values["effective_date"] = current.expiry_date + timedelta(days=1)
+                values["expiry_date"] = renewal_expiry(
+                    current.expiry_date, current.renewal_term_months or 12
+                )
+            except (ValueError, OverflowError):  # a term ending at the end of the calendar
+                raise ContractError(
+                    _("The renewed term would end after the year 9999."), code="state"
+                ) from None
         if actor.pk == current.owner_id or actor.has_perm_code("admin"):
             values["owner"] = current.owner_id
         values.update(data or {})

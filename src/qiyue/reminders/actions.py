@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import urllib.request
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -354,8 +355,13 @@ def create_endpoint(*, actor: User, name: Any, url: Any) -> WebhookEndpoint:
     if not clean_name or len(clean_name) > 100:
         errors["name"] = _("Give the endpoint a name of at most 100 characters.")
     clean_url = str(url or "").strip()
-    parts = urlsplit(clean_url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or len(clean_url) > 500:
+    try:
+        parts = urlsplit(clean_url)
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
+        parts.port  # noqa: B018 -- raises ValueError on a port out of range
+    except ValueError:  # "http://[::1" and the like
+        valid = False
+    if not valid or len(clean_url) > 500 or any(ch.isspace() for ch in clean_url):
         errors["url"] = _("Enter an http:// or https:// address.")
     if errors:
         raise FieldErrors(errors)
@@ -418,13 +424,22 @@ def webhook_payload(occ: Occurrence) -> dict[str, Any]:
 Poster = Callable[[str, bytes, dict[str, str]], int]
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    import urllib.request
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises HTTPError with the 3xx status
 
-    if not url.startswith(("http://", "https://")):
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST to an endpoint an administrator entered. The server reaches whatever address
+    that is, internal ones included (by design: webhooks often go to an intranet ERP),
+    which is why only administrators may add endpoints. Redirects are not followed (a
+    3xx counts as a failure), so an outside endpoint cannot send the request on to an
+    address the administrator never entered."""
+    if urlsplit(url).scheme not in {"http", "https"}:
         raise ValueError("webhook URLs are http(s) only")
+    opener = urllib.request.build_opener(_NoRedirect)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with opener.open(request, timeout=10) as response:
         return int(response.status)
 
 

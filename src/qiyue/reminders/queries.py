@@ -3,6 +3,7 @@ deadlines they own."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import date, timedelta
 
 from django.db.models import F, QuerySet
@@ -63,15 +64,24 @@ def settings_for(user: User) -> ReminderSettings:
     return ReminderSettings.objects.filter(user=user).first() or ReminderSettings(user=user)
 
 
+# The first characters of a calendar token find its row; the whole token is then
+# compared in constant time, so the response time of a guess tells nothing about the
+# secret part (an index lookup on the whole token would compare it byte by byte).
+TOKEN_LOOKUP_CHARS = 8
+
+
 def user_for_calendar_token(token: str) -> User | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or len(token) <= TOKEN_LOOKUP_CHARS:
         return None
-    prefs = (
-        ReminderSettings.objects.filter(calendar_token=token, user__is_active=True)
-        .select_related("user")
-        .first()
-    )
-    return prefs.user if prefs else None
+    candidates = ReminderSettings.objects.filter(
+        calendar_token__startswith=token[:TOKEN_LOOKUP_CHARS], user__is_active=True
+    ).select_related("user")
+    found = None
+    for prefs in candidates[:10]:
+        stored = prefs.calendar_token or ""
+        if hmac.compare_digest(stored.encode(), token.encode()):
+            found = prefs.user
+    return found
 
 
 def rules() -> QuerySet[ReminderRule]:

@@ -62,6 +62,15 @@ def clean_obligation(actor: User, contract: Contract, data: dict[str, Any]) -> d
             out["owner"] = User.objects.get(pk=as_id(owner_raw), is_active=True)
         except (ValueError, User.DoesNotExist):
             errors["owner"] = _("Choose an active user.")
+        else:
+            # The responsible person is reminded of it (in-app, e-mail, calendar feed)
+            # with the contract's number: only someone who may see the contract.
+            if (
+                not Contract.objects.visible_to(out["owner"], "view")
+                .filter(pk=contract.pk)
+                .exists()
+            ):
+                errors["owner"] = _("Choose someone who may see this contract.")
     if errors:
         raise ObligationError(errors)
     return out
@@ -106,7 +115,10 @@ def _next_occurrence(ob: Obligation, contract: Contract) -> date | None:
     months = RECURRENCE_MONTHS.get(ob.recurrence)
     if not months:
         return None
-    nxt = add_months(ob.first_due, months * (ob.occurrence + 1))
+    try:
+        nxt = add_months(ob.first_due, months * (ob.occurrence + 1))
+    except (ValueError, OverflowError):  # past year 9999: the series ends
+        return None
     if contract.expiry_date and nxt > contract.expiry_date:
         return None
     return nxt

@@ -76,7 +76,15 @@ def allocate_leftovers(actor: User | None, contract: Contract) -> None:
     ):
         left = _allocate(payment, payment.unallocated, _open_instalments(contract))
         if left != payment.unallocated:
-            Payment.objects.filter(pk=payment.pk).update(unallocated=left)
+            # Compare-and-set: two plan changes at once must not both spend the same
+            # unallocated money (the instalment CAS alone allows it on two instalments).
+            moved = Payment.objects.filter(pk=payment.pk, unallocated=payment.unallocated).update(
+                unallocated=left
+            )
+            if moved != 1:
+                raise ObligationError(
+                    _("The payment plan changed meanwhile; please try again."), code="stale"
+                )
             record(
                 actor=actor,
                 action="payment.allocated",

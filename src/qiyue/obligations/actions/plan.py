@@ -4,7 +4,7 @@ event (signing, effective date, acceptance), resolved when the event happens."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -75,6 +75,10 @@ def clean_instalment(contract: Contract, data: dict[str, Any]) -> dict[str, Any]
         try:
             percent = Decimal(str(raw_percent).strip().rstrip("%"))
             if not percent.is_finite() or not Decimal(0) < percent <= Decimal(100):
+                raise InvalidOperation
+            # Checked again once rounded: "0.001" must not become a 0.00 % instalment.
+            percent = percent.quantize(CENT, rounding=ROUND_HALF_UP)
+            if percent <= 0:
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
             errors["percent"] = _("Enter a percent above 0 and at most 100.")
@@ -183,10 +187,17 @@ def add_schedule(
         n, step = 0, 0
     if not errors and amount < n * CENT:
         errors["amount"] = _("The total is too small to split.")
+    if not errors and start is not None:
+        try:
+            add_months(start, (n - 1) * step)
+        except (ValueError, OverflowError):
+            errors["due_date"] = _("Enter a date as YYYY-MM-DD.")
     if errors:
         raise ObligationError(errors)
     assert start is not None
-    share = (amount / n).quantize(CENT, rounding=ROUND_HALF_UP)
+    # Rounded down, so the last instalment's rest is never below the others (rounded
+    # half up, 2.00 in 120 parts gave 119 × 0.02 and a negative last part).
+    share = (amount / n).quantize(CENT, rounding=ROUND_DOWN)
     out = []
     with transaction.atomic():
         current = check_plan(actor, contract)
