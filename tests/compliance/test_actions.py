@@ -115,6 +115,23 @@ def test_bad_regex_message_is_clear(org: Any) -> None:
     assert "not a valid regular expression" in caught.value.errors["pattern"]
 
 
+@pytest.mark.parametrize("pattern", ["a{5000}", "x{1001,}", "(?:b{400}){400}"])
+def test_pattern_with_huge_repeat_counts_is_refused_before_compiling(
+    org: Any, pattern: str
+) -> None:
+    # regex unrolls counted repeats on compile: a{99999999} alone takes gigabytes.
+    with translation.override("en"), pytest.raises(actions.ComplianceError) as caught:
+        actions.create_rule(
+            actor=org.admin, data={"name": "x", "kind": "prohibited_term", "pattern": pattern}
+        )
+    assert "repeat count" in caught.value.errors["pattern"]
+    assert not Rule.objects.exists()
+    actions.create_rule(
+        actor=org.admin,
+        data={"name": "ok", "kind": "prohibited_term", "pattern": r"\d{4}年\d{1,2}月"},
+    )
+
+
 # -- pathological patterns ------------------------------------------------------------
 
 
@@ -341,3 +358,35 @@ def test_required_approver_roles_follow_the_amount_rules(org: Any, docs: Path) -
     # Read from the current fields: no check needed first.
     assert queries.required_approver_roles(big) == ["finance"]
     assert queries.required_approver_roles(small) == []
+
+
+def test_a_slow_check_does_not_overwrite_the_findings_of_a_later_one(
+    org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    actions.create_rule(
+        actor=org.admin,
+        data={
+            "name": "金额必填",
+            "kind": "required_fields",
+            "required_fields": ["amount"],
+            "severity": "high",
+        },
+        recheck=False,
+    )
+    contract = make_contract(org.sales1, amount="100.00")
+    evaluate = actions.evaluate
+    calls: list[int] = []
+
+    def slow_evaluate(*args: Any, **kwargs: Any) -> Any:
+        hits = evaluate(*args, **kwargs)  # the contract as it was: an amount, no finding
+        if not calls:
+            calls.append(1)
+            # Meanwhile the amount is removed and that change's check runs and stores.
+            type(contract).objects.filter(pk=contract.pk).update(amount=None)
+            assert actions.check_contract(contract.pk).level == "high"
+        return hits
+
+    monkeypatch.setattr(actions, "evaluate", slow_evaluate)
+    actions.check_contract(contract.pk)
+    assert ContractRisk.objects.get(contract_id=contract.pk).level == "high"
+    assert Finding.objects.filter(contract_id=contract.pk, code="fields_missing").exists()

@@ -268,3 +268,48 @@ def test_cli_all_or_nothing_and_oversized_file(
 
     with translation.override("en"), pytest.raises(CommandError, match="larger than the limit"):
         call_command("import", "contracts", str(path), "--as", "sales1", stdout=io.StringIO())
+
+
+def test_imported_contracts_get_their_compliance_check_like_created_ones(
+    org: SimpleNamespace, committed: Callable[[], Any]
+) -> None:
+    from qiyue.compliance import actions as compliance
+    from qiyue.compliance.models import ContractRisk, Finding
+
+    compliance.create_rule(
+        actor=org.admin,
+        data={
+            "name": "金额必填",
+            "kind": "required_fields",
+            "required_fields": ["amount"],
+            "severity": "high",
+        },
+        recheck=False,
+    )
+    with committed():
+        result = import_contracts(
+            org.sales1,
+            [
+                {"title": "无金额", "type": "XS", "customer": "甲公司"},
+                {"title": "有金额", "type": "XS", "customer": "甲公司", "amount": "10"},
+            ],
+            index=False,
+        )
+    without, with_amount = result.created
+    assert ContractRisk.objects.get(contract_id=without).level == "high"
+    assert Finding.objects.filter(contract_id=without, code="fields_missing").exists()
+    assert ContractRisk.objects.get(contract_id=with_amount).level == "low"
+
+
+def test_a_csv_cell_with_a_long_document_text_is_read_and_the_rows_after_it_too(
+    org: SimpleNamespace,
+) -> None:
+    text = "本合同正文。" * 40_000  # 240,000 characters: past the csv module's default limit
+    rows = list(
+        csv_rows(
+            f"长文本合同,XS,甲公司,{text}\n短合同,XS,甲公司,正文\n",
+            header="title,type,customer,document_text\n",
+        )
+    )
+    assert [line for line, _row in rows] == [2, 3]
+    assert "__error__" not in rows[0][1] and len(rows[0][1]["document_text"]) == len(text)

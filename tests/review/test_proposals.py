@@ -301,3 +301,27 @@ def test_accept_all_high_confidence_in_one_edit(
     assert c.amount == Decimal("1.00")  # the amount was only 0.6 sure
     assert set(pending(contract)) == set(proposed) - high
     assert AuditEvent.objects.filter(action="review.proposal_accepted").count() == n
+
+
+def test_an_older_version_read_last_does_not_supersede_the_newer_ones_proposals(
+    contract: Contract, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    older = upload(contract, ZH, django_capture_on_commit_callbacks)
+    Proposal.objects.filter(version=older).delete()
+    ExtractionRun.objects.filter(version=older).delete()
+    newer: list[Any] = []
+    refine = actions.llm.refine
+
+    def slow_refine(text: str, drafts: Any) -> Any:
+        # While the older version is still being read, a newer one arrives and is read.
+        if not newer:
+            newer.append(None)
+            newer[0] = upload(
+                contract, ZH, django_capture_on_commit_callbacks, document=older.document
+            )
+        return refine(text, drafts)
+
+    monkeypatch.setattr(actions.llm, "refine", slow_refine)
+    actions.propose_for_version(older.pk)
+    rows = pending(contract)
+    assert rows and {p.version_id for p in rows.values()} == {newer[0].pk}

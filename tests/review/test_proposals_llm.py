@@ -120,3 +120,58 @@ def test_upload_uses_the_model_when_configured(
     upload(contract, ZH, django_capture_on_commit_callbacks)
     assert pending(contract)["notice_period_days"].value == 45
     assert len(fake_llm.requests) == 1
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    """An endpoint that sends the client on (302) to a page that notes what it was sent."""
+
+    seen: list[str | None] = []
+
+    def do_POST(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", "/elsewhere")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        Redirecting.seen.append(self.headers.get("Authorization"))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_api_key_is_not_sent_on_to_where_a_redirect_points(
+    fake_llm: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    Redirecting.seen = []
+    server = HTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1/chat/completions?key=secret"
+        monkeypatch.setenv("QIYUE_LLM_URL", url)
+        before = drafts()
+        assert llm.refine(TEXT, before) == before
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Redirecting.seen == []  # the redirect was not followed, the key not passed on
+    assert "LLM refinement skipped" in caplog.text and "secret" not in caplog.text
+
+
+def test_a_yes_is_not_a_number_of_days(fake_llm: Any) -> None:
+    fake_llm.answer = {"notice_period_days": {"value": True, "quote": "工业设备买卖合同"}}
+    before = [d for d in drafts() if d.field != "notice_period_days"]
+    assert llm.refine(TEXT, before) == before
+
+
+def test_an_oversized_answer_is_refused(fake_llm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm, "MAX_ANSWER_BYTES", 1000)
+    fake_llm.answer = {
+        "notice_period_days": {"value": 45, "quote": "工业设备买卖合同"},
+        "padding": {"value": "x" * 2000, "quote": ""},
+    }
+    before = [d for d in drafts() if d.field != "notice_period_days"]
+    assert llm.refine(TEXT, before) == before

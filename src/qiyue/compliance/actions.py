@@ -438,12 +438,15 @@ def check_contract(contract_id: int) -> ContractRisk | None:
     )
     if contract is None:
         return None
+    # The findings are as of this moment (stored as ``computed_at``): a check that read
+    # the contract later and stored first is newer, and this one must not overwrite it.
+    started = timezone.now()
     texts, has_documents = _texts(contract)
     rules = list(Rule.objects.filter(enabled=True).order_by("id"))
     hits = evaluate(rules, Context(contract, texts, has_documents=has_documents))
     level = risk_of(hits)
     digest = _digest(hits)
-    now = timezone.now()
+    now = started
     with transaction.atomic():
         _row, created = ContractRisk.objects.get_or_create(
             contract_id=contract.pk, defaults={"level": level, "computed_at": now}
@@ -451,6 +454,8 @@ def check_contract(contract_id: int) -> ContractRisk | None:
         # An evaluated row lock: two checks of one contract store one after the other.
         locked = list(ContractRisk.objects.select_for_update().filter(contract_id=contract.pk))
         risk = locked[0]
+        if not created and risk.computed_at > started:
+            return risk  # a check that started later has stored its (newer) findings
         previous_level = None if created else risk.level
         Finding.objects.filter(contract_id=contract.pk).delete()
         Finding.objects.bulk_create(

@@ -20,6 +20,19 @@ def recheck_after_commit(contract_id: int) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
+def recheck_many_after_commit(contract_ids: list[int]) -> None:
+    """Check many contracts (a bulk import's batch) in one job once the transaction commits."""
+    ids = list(contract_ids)
+
+    def enqueue() -> None:
+        from qiyue.compliance.tasks import check_contracts_task
+
+        check_contracts_task(ids)
+
+    if ids:
+        transaction.on_commit(enqueue, robust=True)
+
+
 def recheck_party_after_commit(party_id: int) -> None:
     """A customer's name or credit code changed: re-check every contract with it."""
 

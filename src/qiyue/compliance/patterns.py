@@ -8,6 +8,7 @@ out on a small probe text."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -29,6 +30,12 @@ __all__ = [
 ]
 
 MAX_PATTERN_LENGTH = 300
+#: The largest repeat count (``{n}``, ``{n,m}``) and product of all repeat counts a
+#: pattern may use: the regex package unrolls counted repeats when it compiles, so
+#: ``a{99999999}`` alone takes gigabytes of memory before any timeout applies.
+MAX_REPEAT = 1000
+MAX_REPEAT_PRODUCT = 100_000
+_REPEAT = re.compile(r"\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}")
 #: Seconds one search of one pattern over one text may take.
 SEARCH_TIMEOUT = 1.0
 #: Seconds the editor's probe may take (stricter: the probe text is small).
@@ -61,6 +68,7 @@ def check_pattern(pattern: str) -> None:
         raise PatternError(_("Patterns are not available: the regex package is missing."))
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise PatternError(_("A pattern has at most %(n)d characters.") % {"n": MAX_PATTERN_LENGTH})
+    _check_repeats(pattern)
     try:
         compiled = _compile(pattern)
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
@@ -76,6 +84,22 @@ def check_pattern(pattern: str) -> None:
         raise PatternError(
             _("This pattern takes too long to run (it backtracks); simplify it.")
         ) from None
+
+
+def _check_repeats(pattern: str) -> None:
+    """Refuse repeat counts that would make compiling the pattern take too much memory."""
+    product = 1
+    for match in _REPEAT.finditer(pattern):
+        for number in match.groups():
+            if number:
+                count = int(number[:12])  # past 12 digits it is too big anyway
+                if count > MAX_REPEAT:
+                    raise PatternError(
+                        _("A repeat count in a pattern is at most %(n)d.") % {"n": MAX_REPEAT}
+                    )
+                product *= max(count, 1)
+    if product > MAX_REPEAT_PRODUCT:
+        raise PatternError(_("The pattern's repeat counts are too large together; simplify it."))
 
 
 def find_pattern(pattern: str, text: str, *, limit: int = 20) -> list[tuple[int, int]]:

@@ -30,6 +30,12 @@ def _check_each(ids: list[int]) -> None:
 
 
 @db_task(retries=1, retry_delay=60)
+def check_contracts_task(contract_ids: list[int]) -> None:
+    """Check many contracts (e.g. those a bulk import created together)."""
+    _check_each(sorted(contract_ids))
+
+
+@db_task(retries=1, retry_delay=60)
 def check_party_contracts_task(party_id: int) -> None:
     """Re-check every contract with this customer."""
     from qiyue.contracts.models import Contract

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.accounts.models import User
 from qiyue.audit.actions import record
+from qiyue.compliance.hooks import recheck_many_after_commit
 from qiyue.contracts.actions import (
     ALL_FIELDS,
     ContractError,
@@ -136,6 +137,10 @@ def read_rows(
                 continue
             yield number, row if isinstance(row, dict) else {"__error__": _("Not a JSON object.")}
         return
+    # The csv module refuses cells over 128 KiB by default; a document's text is longer.
+    # (The limit is process-wide; raising it is harmless, the file's size is bounded.)
+    if csv.field_size_limit() <= MAX_TEXT_CHARS:
+        csv.field_size_limit(MAX_TEXT_CHARS + 1)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
@@ -525,6 +530,8 @@ def import_contracts(
                 result.documents += len(documents)
             if index and ids:
                 transaction.on_commit(lambda: _index(ids), robust=True)
+            # As create_contract does: every new contract gets its compliance check.
+            recheck_many_after_commit(ids)
 
     if all_or_nothing:
         everything = list(prepared())

@@ -129,6 +129,13 @@ def propose_for_version(version_id: int) -> int | None:
             ]
     now = timezone.now()
     with transaction.atomic():
+        if newest:
+            # Reading (and the model) took a while: a newer main version may have come
+            # and had its proposals stored meanwhile. The contract's row lock makes the
+            # jobs of two versions of one contract store one after the other.
+            Contract.objects.select_for_update().filter(pk=contract.pk).values_list("pk").first()
+            if _latest_main_version_id(contract.pk) != version.pk:
+                newest, drafts = False, []
         try:
             with transaction.atomic():
                 run = ExtractionRun.objects.create(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import urllib.request
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 #: How much of the contract the model reads (the key terms stand near the start).
 PROMPT_CHARS = 12_000
 TIMEOUT = 30
+MAX_ANSWER_BYTES = 2_000_000
 #: Confidence of a value only the model found; of a rule's value the model confirmed.
 MODEL_ONLY = 0.6
 CONFIRMED = 0.9
@@ -54,6 +56,27 @@ def enabled() -> bool:
     return bool(setting("QIYUE_LLM_URL"))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx answer is then raised as an HTTPError
+
+
+def _read(response: Any) -> bytes:
+    """The body, refused past :data:`MAX_ANSWER_BYTES` or :data:`TIMEOUT` seconds in all
+    (the socket timeout alone bounds each read, not a server that trickles bytes)."""
+    deadline = time.monotonic() + TIMEOUT
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(65_536):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise ValueError("the answer is too large")
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer took too long")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _ask(text: str) -> dict[str, Any]:
     """The model's answer as a dict (raises on any failure)."""
     fields = ", ".join(LABELS)
@@ -72,8 +95,10 @@ def _ask(text: str) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310 - the admin's own configured endpoint
         setting("QIYUE_LLM_URL"), data=json.dumps(body).encode(), headers=headers
     )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-        data = json.loads(response.read(2_000_000).decode("utf-8"))
+    # No redirects: urllib would send the Authorization header on to wherever one points.
+    opener = urllib.request.build_opener(_NoRedirect)
+    with opener.open(request, timeout=TIMEOUT) as response:
+        data = json.loads(_read(response).decode("utf-8"))
     content = str(data["choices"][0]["message"]["content"]).strip()
     if content.startswith("```"):
         content = content.strip("`").removeprefix("json").strip()
@@ -102,7 +127,8 @@ def _check(field: str, value: Any) -> Any:
             return value if isinstance(value, bool) else None
         if field in INTS:
             low, high = INTS[field]
-            return value if isinstance(value, int) and low <= value <= high else None
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            return value if is_int and low <= value <= high else None
         if field == "counterparty":
             name = str(value).strip()
             return {"name": name[:200], "alternatives": []} if name else None
@@ -121,7 +147,8 @@ def refine(text: str, drafts: list[Draft]) -> list[Draft]:
     try:
         answer = _ask(text)
     except Exception as exc:
-        log.warning("LLM refinement skipped: %s", exc)
+        # The exception's words only: never the endpoint's address (it may carry a key).
+        log.warning("LLM refinement skipped: %s", _redacted(exc))
         return drafts
     by_field = {d.field: d for d in drafts}
     for field, item in answer.items():
@@ -149,6 +176,14 @@ def refine(text: str, drafts: list[Draft]) -> list[Draft]:
             by_field[field] = Draft(field, value, MODEL_ONLY, start, end, excerpt, at)
     order = {name: i for i, name in enumerate(LABELS)}
     return sorted(by_field.values(), key=lambda d: order.get(d.field, len(order)))
+
+
+def _redacted(exc: Exception) -> str:
+    message = f"{type(exc).__name__}: {exc}"
+    for secret in (setting("QIYUE_LLM_URL"), setting("QIYUE_LLM_API_KEY")):
+        if secret:
+            message = message.replace(secret, "***")
+    return message[:300]
 
 
 def _same(field: str, a: Any, b: Any) -> bool:
