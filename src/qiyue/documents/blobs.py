@@ -441,8 +441,8 @@ def _read_local(storage: Storage, blob: Blob) -> bytes | None:
     if not _LOCAL_NAME.fullmatch(blob.storage_name):
         return None
     try:
-        with open(os.path.join(storage.location, blob.storage_name), "rb") as f:
-            return f.read()
+        with open(os.path.join(storage.location, blob.storage_name), "rb", buffering=0) as f:
+            return f.readall()
     except FileNotFoundError:
         raise BlobMissing(blob) from None
 
@@ -467,12 +467,12 @@ def read_blob(blob: Blob, *, limit: int) -> bytes:
     """The whole plaintext, authenticated; :class:`BlobTooLarge` if it exceeds ``limit``."""
     if blob.size > limit:
         raise BlobTooLarge(limit)
-    storage = _storage()
-    ciphertext = _read_local(storage, blob)
+    data_key = _data_key(blob)  # a wrong or absent master key first, as open_blob
+    ciphertext = _read_local(_storage(), blob)
     if ciphertext is None:
         data = b"".join(open_blob(blob))
     else:
-        data = decrypt_bytes(ciphertext, _data_key(blob), label=_label(blob))
+        data = decrypt_bytes(ciphertext, data_key, label=_label(blob))
     if len(data) != blob.size:
         raise DecryptionError(f"{_label(blob)} has {len(data)} bytes, its row says {blob.size}")
     return data

@@ -13,7 +13,7 @@ from django.http import Http404
 
 from qiyue.contracts.models import Contract
 from qiyue.documents.blobs import read_blob
-from qiyue.documents.models import Document, DocumentKind, DocumentVersion
+from qiyue.documents.models import Blob, Document, DocumentKind, DocumentVersion
 
 #: Extracted text is capped by ``extract_text`` (5 M characters, ≤ 4 bytes each + JSON).
 TEXT_READ_LIMIT = 64 * 1024 * 1024
@@ -83,6 +83,12 @@ def version_pages(version: DocumentVersion) -> list[dict[str, Any]] | None:
     text_blob = version.text_blob
     if text_blob is None:
         return None
+    return text_blob_pages(text_blob)
+
+
+def text_blob_pages(text_blob: Blob) -> list[dict[str, Any]]:
+    """The pages of a version's text blob (``version.text_blob``), decrypted, as
+    :func:`version_pages`; for callers that hold the blob without its version."""
     data = json.loads(read_blob(text_blob, limit=TEXT_READ_LIMIT).decode("utf-8"))
     pages = data.get("pages", [])
     return pages if isinstance(pages, list) else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 
@@ -118,6 +118,47 @@ def latest_versions(contract_ids: Iterable[int]) -> dict[int, list[DocumentVersi
             Blob.from_db(alias, _BLOB_FIELDS, blob_row) if blob_row[0] is not None else None
         )
         out.setdefault(document.contract_id, []).append(version)
+    return out
+
+
+class LatestText(NamedTuple):
+    """The latest version of a document, with what a snippet shows of it and its text
+    blob (None before extraction): lighter than model instances for a page of hits."""
+
+    version_id: int
+    version_number: int
+    document_id: int
+    document_title: str
+    contract_id: int
+    text_blob: Blob | None
+
+
+def latest_texts(contract_ids: Iterable[int]) -> dict[int, list[LatestText]]:
+    """As :func:`latest_versions` (same statement, same order), as :class:`LatestText`."""
+    ids = [int(i) for i in contract_ids]
+    if not ids:
+        return {}
+    sql = _versions_sql(connection.vendor).replace("%s", ", ".join(["%s"] * len(ids)), 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    alias = connection.alias
+    nv, nd = len(_VERSION_FIELDS), len(_DOCUMENT_FIELDS)
+    v_id, v_doc, v_number = (_VERSION_FIELDS.index(n) for n in ("id", "document_id", "number"))
+    d_contract, d_title = (nv + _DOCUMENT_FIELDS.index(n) for n in ("contract_id", "title"))
+    out: dict[int, list[LatestText]] = {}
+    seen: set[int] = set()
+    for row in rows:
+        document_id = row[v_doc]
+        if document_id in seen:
+            continue
+        seen.add(document_id)
+        blob_row = row[nv + nd :]
+        blob = Blob.from_db(alias, _BLOB_FIELDS, blob_row) if blob_row[0] is not None else None
+        text = LatestText(
+            row[v_id], row[v_number], document_id, row[d_title], row[d_contract], blob
+        )
+        out.setdefault(text.contract_id, []).append(text)
     return out
 
 

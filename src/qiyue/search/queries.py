@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract, Tag
 from qiyue.contracts.queries import ContractFilters, apply_filters
-from qiyue.documents.queries import version_pages
+from qiyue.documents.queries import text_blob_pages
 from qiyue.parties.models import Party
 from qiyue.search.analysis import fold, match_window
 from qiyue.search.backends import get_backend
 from qiyue.search.backends.base import SORT_COLUMNS
-from qiyue.search.indexing import field_texts, latest_versions
+from qiyue.search.indexing import field_texts, latest_texts
 from qiyue.search.query import SearchError, parse
 from qiyue.search.snippets import (
     Snippet,
@@ -72,6 +72,12 @@ class SearchResults:
 
 
 SORTS = {"relevance", *SORT_COLUMNS, *(f"-{k}" for k in SORT_COLUMNS)}
+
+
+def _may_match(text: str, pattern: re.Pattern[str]) -> bool:
+    """``match_window(text, pattern) is not None``, without cutting the window."""
+    folded = fold(text)
+    return len(folded) != len(text) or pattern.search(folded) is not None
 
 
 def search_for(
@@ -153,10 +159,10 @@ def search_for(
             notes=row["notes"],
         )
         if pattern is not None:  # highlight only the fields that match (a quick look)
-            if match_window("\n".join(t for _n, t in fields), pattern) is None:
+            if not _may_match("\n".join(t for _n, t in fields), pattern):
                 fields = []
             else:
-                fields = [(n, t) for n, t in fields if match_window(t, pattern) is not None]
+                fields = [(n, t) for n, t in fields if _may_match(t, pattern)]
         snippets[pk] = field_snippet(fields, pattern) if fields else None
     # Documents are decrypted only for the hits of this page whose fields did not match.
     rest = [pk for pk, snip in snippets.items() if snip is None]
@@ -164,12 +170,16 @@ def search_for(
         # As snippets.document_snippet, but each page is cut to the part around its first
         # match before highlighting: folding a whole document character by character
         # cost more than the rest of the search together (bench/search.py).
-        for pk, versions in latest_versions(rest).items():
+        for pk, versions in latest_texts(rest).items():
             for version in versions:
+                if version.text_blob is None:
+                    continue
                 try:
-                    pages = version_pages(version) or []
+                    pages = text_blob_pages(version.text_blob)
                 except Exception:
-                    log.exception("search: cannot read the text of document version %s", version.pk)
+                    log.exception(
+                        "search: cannot read the text of document version %s", version.version_id
+                    )
                     continue
                 for text_page in pages:
                     window = match_window(str(text_page.get("text", "")), pattern)
@@ -177,8 +187,8 @@ def search_for(
                     if html is not None:
                         where = {
                             "document_id": version.document_id,
-                            "document": version.document.title,
-                            "version": version.number,
+                            "document": version.document_title,
+                            "version": version.version_number,
                             "page": text_page.get("number"),
                         }
                         snippets[pk] = Snippet(mark_safe(html), where)  # escaped by highlight()

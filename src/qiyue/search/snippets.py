@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from html import escape as html_escape
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 
 from django.utils.html import escape
@@ -83,10 +83,38 @@ def _fold_map(text: str) -> tuple[str, list[int] | None]:
     """The text folded character by character and, for each folded character, its index
     in the original; None instead of the list when every character folded to exactly
     one (offsets are then the same: the common case)."""
-    folded = text.translate(_FOLD)
-    if len(folded) == len(text) and (not _IRREGULAR or _IRREGULAR.isdisjoint(text)):
+    if text.isascii():  # lower case is all folding does to ASCII, one for one
+        return text.lower(), None
+    folded = text.translate(_FOLD)  # also meets every character of the text
+    if not _IRREGULAR or _IRREGULAR.isdisjoint(text):
         return folded, None
-    return _folded(text)
+    # Stretches between irregular characters fold one to one ("…" → "..." does not).
+    parts: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for m in _irregular_re().finditer(text):
+        i = m.start()
+        parts.append(text[pos:i].translate(_FOLD))
+        origin.extend(range(pos, i))
+        f = _FOLD[ord(text[i])]
+        parts.append(f)
+        origin.extend([i] * len(f))
+        pos = i + 1
+    parts.append(text[pos:].translate(_FOLD))
+    origin.extend(range(pos, len(text)))
+    return "".join(parts), origin
+
+
+_irregular_cache: tuple[int, re.Pattern[str]] | None = None
+
+
+def _irregular_re() -> re.Pattern[str]:
+    """A character class of the irregular characters met so far (rebuilt when more)."""
+    global _irregular_cache
+    if _irregular_cache is None or _irregular_cache[0] != len(_IRREGULAR):
+        chars = "".join(re.escape(ch) for ch in sorted(_IRREGULAR))
+        _irregular_cache = (len(_IRREGULAR), re.compile(f"[{chars}]"))
+    return _irregular_cache[1]
 
 
 def _folded(text: str) -> tuple[str, list[int]]:
