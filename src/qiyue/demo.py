@@ -176,13 +176,25 @@ def load_demo(*, contracts: int = 200, customers: int = 30, seed: int = 20261126
 
 
 def quiet_demo_mail() -> None:
-    """The demo's history (hundreds of tasks and decisions) stays in the bell but is
-    not e-mailed: the queued e-mail jobs find the notifications already marked sent."""
+    """The demo's history (hundreds of tasks and decisions) stays in the notifications but
+    is not e-mailed (the queued e-mail jobs find them already marked sent), and only the
+    five newest per user start unread."""
     from django.utils import timezone
 
     from qiyue.notifications.models import Notification
 
-    Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=timezone.now())
+    now = timezone.now()
+    Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=now)
+    # the bell starts with each user's five newest, not the demo's whole history
+    for user in User.objects.all():
+        keep = list(
+            Notification.objects.filter(recipient=user)
+            .order_by("-id")
+            .values_list("id", flat=True)[:5]
+        )
+        Notification.objects.filter(recipient=user, read_at__isnull=True).exclude(
+            id__in=keep
+        ).update(read_at=now)
 
 
 def demo_money(users: dict[str, User]) -> None:
