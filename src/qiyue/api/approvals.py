@@ -15,7 +15,7 @@ from qiyue.accounts.models import User
 from qiyue.accounts.queries import active_users
 from qiyue.api.auth import current_user
 from qiyue.api.errors import ApiError, invalid, not_found
-from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
+from qiyue.api.pagination import keyset_page
 from qiyue.api.schemas import COMMON_ERRORS, MAX_ID, Error, Id, Str100, Str2000, Strict
 from qiyue.approvals import actions, queries
 from qiyue.approvals.models import ApprovalTask, Workflow
@@ -129,19 +129,10 @@ def _refusal(exc: actions.ApprovalError) -> ApiError:
 def list_tasks(request: HttpRequest, params: Query[TaskParams]) -> dict[str, Any]:
     """The caller's tasks (open ones by default), newest first, keyset-paged."""
     user = current_user(request)
-    check_params(request)
-    size = check_page_size(params.page_size)
-    after = decode_cursor(params.cursor)
-    qs = queries.inbox_for(user, state=params.state).select_related("assignee").order_by("-id")
-    if after is not None:
-        qs = qs.filter(id__lt=after)
-    rows = list(qs[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return {
-        "items": [task_data(t) for t in rows],
-        "next": next_link(request, last_id=rows[-1].pk if rows else None, has_more=more),
-    }
+    qs = queries.inbox_for(user, state=params.state).select_related("assignee")
+    return keyset_page(
+        request, qs, page_size=params.page_size, cursor=params.cursor, render=task_data
+    )
 
 
 @router.get("/approvals/tasks/{id}", response={200: TaskOut, **ERRORS}, summary="One task")
@@ -196,6 +187,24 @@ def workflow_data(wf: Workflow) -> dict[str, Any]:
     }
 
 
+def _save_workflow(user: User, body: WorkflowIn, workflow: Workflow | None = None) -> Workflow:
+    """Create a workflow (``workflow`` None) or save a new version of it; a refusal
+    answers in the API's error shape."""
+    try:
+        return actions.save_workflow(
+            actor=user,
+            workflow=workflow,
+            name=body.name,
+            priority=body.priority,
+            is_active=body.is_active,
+            is_default=body.is_default,
+            definition=body.definition,
+            version=body.version if workflow is not None else None,
+        )
+    except actions.ApprovalError as exc:
+        raise _refusal(exc) from None
+
+
 def _admin(request: HttpRequest) -> User:
     user = current_user(request)
     if not user.has_perm_code("admin"):
@@ -224,19 +233,7 @@ def get_workflow(request: HttpRequest, id: int = WorkflowId) -> dict[str, Any]:
     "/approvals/workflows", response={201: WorkflowOut, **ERRORS}, summary="Create a workflow"
 )
 def create_workflow(request: HttpRequest, body: WorkflowIn) -> tuple[int, dict[str, Any]]:
-    user = _admin(request)
-    try:
-        wf = actions.save_workflow(
-            actor=user,
-            name=body.name,
-            priority=body.priority,
-            is_active=body.is_active,
-            is_default=body.is_default,
-            definition=body.definition,
-        )
-    except actions.ApprovalError as exc:
-        raise _refusal(exc) from None
-    return 201, workflow_data(wf)
+    return 201, workflow_data(_save_workflow(_admin(request), body))
 
 
 @router.put(
@@ -247,18 +244,4 @@ def create_workflow(request: HttpRequest, body: WorkflowIn) -> tuple[int, dict[s
 def update_workflow(request: HttpRequest, body: WorkflowIn, id: int = WorkflowId) -> dict[str, Any]:
     """Running approvals keep the version they started with."""
     user = _admin(request)
-    wf = queries.workflow_for(user, id)
-    try:
-        saved = actions.save_workflow(
-            actor=user,
-            workflow=wf,
-            name=body.name,
-            priority=body.priority,
-            is_active=body.is_active,
-            is_default=body.is_default,
-            definition=body.definition,
-            version=body.version,
-        )
-    except actions.ApprovalError as exc:
-        raise _refusal(exc) from None
-    return workflow_data(saved)
+    return workflow_data(_save_workflow(user, body, queries.workflow_for(user, id)))

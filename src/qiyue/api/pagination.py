@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -65,3 +68,28 @@ def next_link(request: HttpRequest, *, last_id: int | None, has_more: bool) -> s
     params = [(k, v) for k, values in request.GET.lists() if k != "cursor" for v in values]
     params.append(("cursor", encode_cursor(last_id)))
     return f"{request.path}?{urlencode(params)}"
+
+
+def keyset_page(
+    request: HttpRequest,
+    qs: QuerySet[Any],
+    *,
+    page_size: int,
+    cursor: str | None,
+    render: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """``{"items", "next"}``: ``page_size`` rows of ``qs`` after the cursor, newest id
+    first, each through ``render``; one query whatever the page's size and position."""
+    check_params(request)
+    size = check_page_size(page_size)
+    after = decode_cursor(cursor)
+    qs = qs.order_by("-id")
+    if after is not None:
+        qs = qs.filter(id__lt=after)
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return {
+        "items": [render(r) for r in rows],
+        "next": next_link(request, last_id=rows[-1].pk if rows else None, has_more=more),
+    }

@@ -45,15 +45,6 @@ COMMENT_MAX = 2000
 class ApprovalError(FieldErrors):
     """A refused approval operation; ``code`` is a stable machine-readable reason."""
 
-    code = "invalid"
-
-    def __init__(self, errors: dict[str, str] | str, *, code: str | None = None):
-        if isinstance(errors, str):
-            errors = {"__all__": errors}
-        super().__init__(errors)
-        if code:
-            self.code = code
-
 
 class AlreadyDecided(ApprovalError):
     code = "already_decided"
@@ -640,10 +631,8 @@ def withdraw(*, actor: User, contract: Contract, comment: str = "") -> ApprovalI
     return instance
 
 
-def check_comment(*, actor: User, instance: ApprovalInstance, text: str) -> str:
-    """The cleaned text of a comment ``actor`` may add to ``instance``; raises like
-    :func:`add_comment` would. For callers that store an attachment first, so that a
-    refused comment leaves no document behind."""
+def _check_comment(*, actor: User, instance: ApprovalInstance, text: str) -> str:
+    """The cleaned text of a comment ``actor`` may add to ``instance``."""
     text = _clean_comment(text, required=True)
     involved = (
         actor.pk in {instance.submitted_by_id, instance.contract.owner_id}
@@ -660,11 +649,33 @@ def add_comment(
     instance: ApprovalInstance,
     text: str,
     document_version: Any = None,
+    attachment: Any = None,
 ) -> ApprovalComment:
     """A remark on an instance by its submitter, the contract's owner or one of its
-    approvers (optionally pointing at an uploaded document version)."""
+    approvers (optionally pointing at an uploaded document version).
+
+    ``attachment`` (an uploaded file) is first stored as an attachment document of the
+    contract, under the documents area's rules (who may upload, file types, size), in
+    its own transaction; the comment is checked before, so a refused comment leaves no
+    document behind."""
+    if attachment is not None:
+        _check_comment(actor=actor, instance=instance, text=text)
+        from qiyue.documents.actions import DocumentError, upload_document
+        from qiyue.documents.models import DocumentKind
+
+        try:
+            document_version = upload_document(
+                actor=actor,
+                contract=instance.contract,
+                fileobj=attachment,
+                name=getattr(attachment, "name", "") or "",
+                kind=DocumentKind.ATTACHMENT,
+                note=_("Attached to an approval comment"),
+            )
+        except DocumentError as exc:
+            raise ApprovalError({"file": exc.message}) from None
     with transaction.atomic():
-        text = check_comment(actor=actor, instance=instance, text=text)
+        text = _check_comment(actor=actor, instance=instance, text=text)
         if (
             document_version is not None
             and document_version.document.contract_id != instance.contract_id

@@ -287,21 +287,6 @@ def instance_for(user: Any, pk: int) -> ApprovalInstance:
     raise Http404
 
 
-def calendar_days() -> QuerySet[Any]:
-    from qiyue.workdays.models import CalendarDay
-
-    return CalendarDay.objects.order_by("-day")
-
-
-def calendar_day(pk: int | None) -> Any:
-    from qiyue.workdays.models import CalendarDay
-
-    found = CalendarDay.objects.filter(pk=pk or 0).first()
-    if found is None:
-        raise Http404
-    return found
-
-
 def roles() -> QuerySet[Any]:
     """Roles offered as approvers in the workflow editor."""
     from qiyue.accounts.models import Role

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 
 class FieldErrors(ValueError):
-    """Bad input; ``errors`` maps field names (or ``__all__``) to messages for the user."""
+    """Bad input; ``errors`` maps field names (or ``__all__``) to messages for the user.
 
-    def __init__(self, errors: dict[str, str]):
+    A bare string is a form-wide message (``__all__``). ``code`` is a stable
+    machine-readable reason (a subclass sets its default, a raise may override it)."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, str] | str, *, code: str | None = None):
+        if isinstance(errors, str):
+            errors = {"__all__": errors}
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        if code:
+            self.code = code

@@ -10,14 +10,13 @@ from django.utils.translation import gettext as _
 
 from qiyue.accounts.models import User
 from qiyue.audit.actions import record
+from qiyue.lib.errors import FieldErrors
 from qiyue.workdays.calendar import CN_2026
 from qiyue.workdays.models import CalendarDay
 
 
-class CalendarError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(errors.values()))
+class CalendarError(FieldErrors):
+    """A refused calendar edit; ``errors`` maps fields to translated messages."""
 
 
 def _require_admin(actor: User) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,8 +24,9 @@ from qiyue.compliance.models import Severity
 from qiyue.contracts.models import Confidentiality
 from qiyue.contracts.queries import contract_for, contract_types
 from qiyue.lib.errors import FieldErrors
-from qiyue.web.views.common import PAGE_SIZES, as_id, flash_errors, paginate
+from qiyue.web.views.common import PAGE_SIZES, as_id, flash_errors, paginate, require_admin
 from qiyue.workdays import actions as calendar_actions
+from qiyue.workdays import queries as calendar_queries
 from qiyue.workdays.models import CalendarDay
 
 INBOX_STATES = ("open", "all")
@@ -149,32 +150,12 @@ def task_version_download(request: HttpRequest, pk: int, version_pk: int) -> Htt
 def instance_comment(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     instance = queries.instance_for(user, pk)
-    upload = request.FILES.get("file")
-    version = None
     try:
-        if upload is not None:
-            # Refuse the comment before storing its file: a refusal leaves nothing behind.
-            actions.check_comment(actor=user, instance=instance, text=request.POST.get("text", ""))
-            # An attachment is a document of the contract (the documents area's rules:
-            # who may upload, file types, size), referenced by the comment.
-            from qiyue.documents.actions import DocumentError, upload_document
-
-            try:
-                version = upload_document(
-                    actor=user,
-                    contract=instance.contract,
-                    fileobj=upload,
-                    name=upload.name or "",
-                    kind="attachment",
-                    note=_("Attached to an approval comment"),
-                )
-            except DocumentError as exc:
-                raise actions.ApprovalError({"file": exc.message}) from None
         actions.add_comment(
             actor=user,
             instance=instance,
             text=request.POST.get("text", ""),
-            document_version=version,
+            attachment=request.FILES.get("file"),
         )
     except actions.ApprovalError as exc:
         flash_errors(request, exc.errors)
@@ -204,16 +185,9 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 # -- administrators: workflows -------------------------------------------------------------
 
 
-def _require_admin(request: HttpRequest) -> Any:
-    user: Any = request.user
-    if not user.has_perm_code("admin"):
-        raise Http404
-    return user
-
-
 @login_required
 def workflow_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request)
     return render(
         request, "web/approvals/workflow_list.html", {"workflows": list(queries.workflows())}
     )
@@ -274,7 +248,7 @@ def _definition_from_post(post: Any) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def workflow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    user = _require_admin(request)
+    user = require_admin(request)
     workflow: Workflow | None = queries.workflow_for(user, pk) if pk is not None else None
     errors: dict[str, str] = {}
     form: dict[str, Any]
@@ -315,7 +289,7 @@ def workflow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             )
         except FieldErrors as exc:
             errors = exc.errors
-            status = 409 if getattr(exc, "code", "") == "stale" else 200
+            status = 409 if exc.code == "stale" else 200
         else:
             messages.success(request, _("Workflow saved (version %(n)d).") % {"n": saved.version})
             return redirect("web:workflow_edit", pk=saved.pk)
@@ -350,7 +324,7 @@ def workflow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar_page(request: HttpRequest) -> HttpResponse:
-    user = _require_admin(request)
+    user = require_admin(request)
     errors: dict[str, str] = {}
     if request.method == "POST":
         op = request.POST.get("op", "")
@@ -364,7 +338,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("Calendar day saved."))
             elif op == "delete":
-                day = queries.calendar_day(as_id(request.POST.get("id")))
+                day = calendar_queries.calendar_day(as_id(request.POST.get("id")))
                 calendar_actions.delete_day(user, day)
                 messages.success(request, _("Calendar day removed."))
             elif op == "load":
@@ -374,7 +348,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             errors = exc.errors
         else:
             return redirect("web:workday_calendar")
-    page = paginate(request, queries.calendar_days())
+    page = paginate(request, calendar_queries.calendar_days())
     return render(
         request,
         "web/approvals/calendar.html",

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -31,6 +31,14 @@ def as_id(raw: object) -> int | None:
     if text.isascii() and text.isdigit() and len(text) <= 18:
         return int(text)
     return None
+
+
+def require_admin(request: HttpRequest) -> Any:
+    """The signed-in administrator; anyone else gets a 404 (admin pages stay unseen)."""
+    user: Any = request.user
+    if not user.has_perm_code("admin"):
+        raise Http404
+    return user
 
 
 def page_size_of(request: HttpRequest) -> int:
