@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
@@ -97,8 +98,9 @@ def test_mark_read_only_own(org: Any, login: Any) -> None:
     assert mine.read_at is not None
 
 
-def test_follow_never_leaves_the_site(org: Any, login: Any) -> None:
-    note = actions.notify(org.sales1, "test", "x", url="//evil.example/")
+@pytest.mark.parametrize("url", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_follow_never_leaves_the_site(org: Any, login: Any, url: str) -> None:
+    note = actions.notify(org.sales1, "test", "x", url=url)
     assert note is not None
     client = login(org.sales1)
     response = client.post(reverse("web:notification_read"), {"id": note.pk, "follow": "1"})
@@ -132,8 +134,6 @@ def test_settings_hub_admin_only(org: Any, login: Any) -> None:
 
 
 def test_calendar_refuses_impossible_dates(org: Any) -> None:
-    import pytest
-
     from qiyue.workdays.actions import CalendarError, set_day
 
     for bad in ("2026-13-40", "tomorrow", ""):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from qiyue.notifications import actions
@@ -28,6 +29,11 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     actions.mark_read(request.user, None if pk is None else [pk])
     if pk is not None and request.POST.get("follow"):
         note = notifications_of(request.user).filter(pk=pk).first()
-        if note is not None and note.url.startswith("/") and not note.url.startswith("//"):
+        # Only a path on this site (no "//host" nor "/\\host" that browsers read as one).
+        if (
+            note is not None
+            and note.url.startswith("/")
+            and url_has_allowed_host_and_scheme(note.url, allowed_hosts=None)
+        ):
             return redirect(note.url)
     return redirect("web:notifications")
