@@ -66,6 +66,13 @@ def test_my_reminders_query_count_does_not_grow_with_page_size(
 QUERIES = 18
 
 
+def test_my_reminders_page_with_the_feed_url_is_not_cached(login: Any, org: Any) -> None:
+    token = actions.new_calendar_token(actor=org.sales1)
+    r = login(org.sales1).get(MY)
+    assert token in r.content.decode()
+    assert "no-store" in r["Cache-Control"] and "private" in r["Cache-Control"]
+
+
 def test_acknowledge_own_reminder(login: Any, org: Any, sent: Any) -> None:
     occ = Occurrence.objects.filter(user=org.sales1).first()
     assert occ is not None

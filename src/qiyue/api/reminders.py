@@ -94,9 +94,7 @@ def list_reminders(request: HttpRequest, params: Query[ReminderListParams]) -> d
     check_params(request)
     size = check_page_size(params.page_size)
     after = decode_cursor(params.cursor)
-    rows = Occurrence.objects.filter(user=user)
-    if params.open:
-        rows = rows.filter(acknowledged_at__isnull=True)
+    rows = queries.reminders_of(user, open_only=bool(params.open))
     if after is not None:
         rows = rows.filter(pk__lt=after)
     page = list(rows.order_by("-id")[: size + 1])

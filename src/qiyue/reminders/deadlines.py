@@ -20,14 +20,17 @@ def cancel_by(expiry: date, notice_days: int | None) -> date:
     return expiry - timedelta(days=notice_days or 0)
 
 
-def contract_deadlines(start: date, end: date) -> Iterator[Deadline]:
-    """Deadlines of contracts due in ``[start, end]``."""
-    contracts = Contract.objects.filter(
-        state=ContractState.ACTIVE, expiry_date__gte=start
-    ).values_list(
+def contract_deadlines(start: date, end: date, owner_id: int | None = None) -> Iterator[Deadline]:
+    """Deadlines of contracts due in ``[start, end]`` (only ``owner_id``'s when given)."""
+    contracts = Contract.objects.filter(state=ContractState.ACTIVE, expiry_date__gte=start)
+    one_offs = OneOffReminder.objects.filter(day__gte=start, day__lte=end)
+    if owner_id is not None:
+        contracts = contracts.filter(owner_id=owner_id)
+        one_offs = one_offs.filter(user_id=owner_id)
+    rows = contracts.values_list(
         "pk", "number", "title", "owner_id", "expiry_date", "auto_renew", "notice_period_days"
     )
-    for pk, number, title, owner_id, expiry, auto_renew, notice in contracts.iterator():
+    for pk, number, title, owner, expiry, auto_renew, notice in rows.iterator():
         if expiry is None:
             continue
         url = f"/contracts/{pk}/"
@@ -37,7 +40,7 @@ def contract_deadlines(start: date, end: date) -> Iterator[Deadline]:
                 due=expiry,
                 contract_id=pk,
                 object_key=f"contract:{pk}",
-                owner_id=owner_id,
+                owner_id=owner,
                 title=format_lazy(
                     _("Contract {number} {title} expires"), number=number, title=title
                 ),
@@ -51,7 +54,7 @@ def contract_deadlines(start: date, end: date) -> Iterator[Deadline]:
                     due=last_day,
                     contract_id=pk,
                     object_key=f"contract:{pk}",
-                    owner_id=owner_id,
+                    owner_id=owner,
                     title=format_lazy(
                         _("Last day to give notice before contract {number} {title} renews"),
                         number=number,
@@ -59,10 +62,9 @@ def contract_deadlines(start: date, end: date) -> Iterator[Deadline]:
                     ),
                     url=url,
                 )
-    one_offs = OneOffReminder.objects.filter(day__gte=start, day__lte=end).values_list(
+    for pk, contract_id, user_id, day, text in one_offs.values_list(
         "pk", "contract_id", "user_id", "day", "text"
-    )
-    for pk, contract_id, user_id, day, text in one_offs.iterator():
+    ).iterator():
         yield Deadline(
             kind=DeadlineKind.ONE_OFF,
             due=day,

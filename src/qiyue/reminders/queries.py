@@ -24,11 +24,15 @@ from qiyue.reminders.sources import Deadline
 UPCOMING_DAYS = 90
 
 
+def reminders_of(user: User, *, open_only: bool = False) -> QuerySet[Occurrence]:
+    """The reminders sent to ``user`` (``open_only``: not acknowledged yet), unordered."""
+    rows = Occurrence.objects.filter(user=user)
+    return rows.filter(acknowledged_at__isnull=True) if open_only else rows
+
+
 def occurrences_of(user: User) -> QuerySet[Occurrence]:
     """Newest first, the ones still to acknowledge before the rest."""
-    return Occurrence.objects.filter(user=user).order_by(
-        F("acknowledged_at").asc(nulls_first=True), "-day", "-id"
-    )
+    return reminders_of(user).order_by(F("acknowledged_at").asc(nulls_first=True), "-day", "-id")
 
 
 def occurrence_for(user: User, pk: int) -> Occurrence:
@@ -40,7 +44,7 @@ def occurrence_for(user: User, pk: int) -> Occurrence:
 
 def deadlines_of(user: User, start: date, end: date) -> list[Deadline]:
     """The deadlines ``user`` owns in ``[start, end]``, soonest first."""
-    mine = [d for d in deadlines_between(start, end) if d.owner_id == user.pk]
+    mine = deadlines_between(start, end, owner_id=user.pk)
     return sorted(mine, key=lambda d: (d.due, d.kind, d.object_key))
 
 

@@ -15,6 +15,7 @@ their own job (a slow endpoint never holds up the run)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,7 +24,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -73,10 +75,25 @@ def load_sources(paths: Iterable[str] | None = None) -> list[Source]:
     return found
 
 
-def deadlines_between(start: date, end: date) -> list[Deadline]:
+def _takes_owner(source: Source) -> bool:
+    try:
+        return "owner_id" in inspect.signature(source).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def deadlines_between(start: date, end: date, owner_id: int | None = None) -> list[Deadline]:
+    """The deadlines of every source due in ``[start, end]``; with ``owner_id`` only that
+    user's, filtered by each source's query (a source without the ``owner_id``
+    parameter is filtered here)."""
     out: list[Deadline] = []
     for source in load_sources():
-        out.extend(source(start, end))
+        if owner_id is None:
+            out.extend(source(start, end))
+        elif _takes_owner(source):
+            out.extend(source(start, end, owner_id=owner_id))
+        else:
+            out.extend(d for d in source(start, end) if d.owner_id == owner_id)
     return out
 
 
@@ -455,18 +472,24 @@ def requeue_lost_emails() -> int:
     from qiyue.notifications.tasks import send_notification_email
 
     now = timezone.now()
-    wanted = Occurrence.objects.filter(
-        created_at__gte=now - LOST_EMAIL_WITHIN, sent_at__isnull=False, digest=False
-    ).exclude(rule__by_email=False)
-    keys = [f"rem:{pk}" for pk in wanted.values_list("pk", flat=True)]
+    # A reminder's notification has the key "rem:<occurrence id>"; digests and
+    # escalations ("rem-…") are always e-mailed.
+    wanted = (
+        Occurrence.objects.filter(
+            created_at__gte=now - LOST_EMAIL_WITHIN, sent_at__isnull=False, digest=False
+        )
+        .exclude(rule__by_email=False)
+        .annotate(note_key=Concat(Value("rem:"), Cast("pk", CharField())))
+        .filter(note_key=OuterRef("key"))
+    )
     lost = Notification.objects.filter(
+        Q(key__startswith="rem-") | (Q(key__startswith="rem:") & Exists(wanted)),
         emailed_at__isnull=True,
         created_at__lt=now - LOST_EMAIL_AFTER,
         created_at__gte=now - LOST_EMAIL_WITHIN,
         recipient__email__gt="",
     )
-    ids = list(lost.filter(key__in=keys).values_list("pk", flat=True)) if keys else []
-    ids += list(lost.filter(key__startswith="rem-").values_list("pk", flat=True))
+    ids = list(lost.values_list("pk", flat=True))
     for pk in ids:
         send_notification_email(pk)
     return len(ids)

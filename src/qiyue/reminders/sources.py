@@ -1,16 +1,17 @@
 """Deadlines that reminders are about, gathered from every area.
 
-A *source* is a function ``(start, end) -> Iterable[Deadline]`` giving the deadlines
-due in ``[start, end]`` (company-time-zone dates). Areas register theirs in
+A *source* is a function ``(start, end, owner_id=None) -> Iterable[Deadline]`` giving
+the deadlines due in ``[start, end]`` (company-time-zone dates), only those of the user
+``owner_id`` when given (filtered in the source's query). Areas register theirs in
 :data:`SOURCES` (by dotted path, so this module imports nothing from them); the
 scheduler and the iCal feed read all of them the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,11 @@ class Deadline:
     url: str = ""  # path in the web UI
 
 
-Source = Callable[[date, date], Iterable[Deadline]]
+class Source(Protocol):
+    def __call__(
+        self, start: date, end: date, owner_id: int | None = None
+    ) -> Iterable[Deadline]: ...
+
 
 # Dotted paths of source functions; each area appends its own.
 SOURCES: list[str] = [

@@ -20,19 +20,12 @@ from qiyue.lib.errors import FieldErrors
 from qiyue.reminders import actions, queries
 from qiyue.reminders.ical import calendar_for
 from qiyue.reminders.models import DeadlineKind, ReminderRule, WebhookEndpoint, kind_label
-from qiyue.web.views.common import PAGE_SIZES, flash_errors, paginate
-
-
-def _admin(request: HttpRequest) -> Any:
-    user: Any = request.user
-    if not user.has_perm_code("admin"):
-        raise Http404
-    return user
-
+from qiyue.web.views.common import PAGE_SIZES, flash_errors, paginate, require_admin
 
 # The user's reminders -------------------------------------------------------------------
 
 
+@never_cache  # shows the secret calendar feed URL
 @login_required
 def my_reminders(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
@@ -154,7 +147,7 @@ def one_off_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def rule_list(request: HttpRequest) -> HttpResponse:
-    _admin(request)
+    require_admin(request)
     rules = [{"rule": r, "kinds": [kind_label(k) for k in r.kinds]} for r in queries.rules()]
     return render(request, "web/reminders/rules.html", {"rules": rules})
 
@@ -200,7 +193,7 @@ def _rule_values(rule: ReminderRule | None) -> dict[str, Any]:
 
 @login_required
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    actor = _admin(request)
+    actor = require_admin(request)
     rule = None
     if pk is not None:
         rule = queries.rules().filter(pk=pk).first()
@@ -232,7 +225,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _admin(request)
+    actor = require_admin(request)
     rule = queries.rules().filter(pk=pk).first()
     if rule is None:
         raise Http404
@@ -246,7 +239,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def webhook_list(request: HttpRequest) -> HttpResponse:
-    actor = _admin(request)
+    actor = require_admin(request)
     errors: dict[str, str] = {}
     values = {"name": "", "url": ""}
     if request.method == "POST":
@@ -269,7 +262,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_change(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _admin(request)
+    actor = require_admin(request)
     endpoint = WebhookEndpoint.objects.filter(pk=pk).first()
     if endpoint is None:
         raise Http404
