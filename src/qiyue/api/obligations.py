@@ -16,7 +16,7 @@ from ninja import Field, Path, Query, Router, Schema
 from pydantic import AfterValidator, StrictStr, create_model
 
 from qiyue.api.auth import current_user
-from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
+from qiyue.api.pagination import check_params, keyset_page
 from qiyue.api.schemas import (
     COMMON_ERRORS,
     MAX_ID,
@@ -248,20 +248,7 @@ def obligation_data(o: Obligation) -> dict[str, Any]:
 def _keyset(
     request: HttpRequest, qs: QuerySet[Any], params: ListParams, render: Any
 ) -> dict[str, Any]:
-    """Newest id first, ``page_size`` items after the cursor; queries do not grow."""
-    check_params(request)
-    size = check_page_size(params.page_size)
-    after = decode_cursor(params.cursor)
-    qs = qs.order_by("-id")
-    if after is not None:
-        qs = qs.filter(id__lt=after)
-    rows = list(qs[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return {
-        "items": [render(r) for r in rows],
-        "next": next_link(request, last_id=rows[-1].pk if rows else None, has_more=more),
-    }
+    return keyset_page(request, qs, page_size=params.page_size, cursor=params.cursor, render=render)
 
 
 # --- payment plan -----------------------------------------------------------------------

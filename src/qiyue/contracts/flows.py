@@ -42,6 +42,7 @@ from qiyue.contracts.models import (
     Termination,
 )
 from qiyue.lib.dates import add_months
+from qiyue.obligations.actions.common import date_of, not_future, text_of
 from qiyue.search.hooks import reindex_after_commit
 
 #: Fields an amendment may change on its main contract.
@@ -71,29 +72,6 @@ RULES = {
         "Automatic renewal: the cancel-by date passed without a non-renewal notice."
     ),
 }
-
-
-def _text(value: Any, field: str, limit: int, errors: dict[str, str], *, required: bool) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        errors[field] = _("This field is required.")
-    elif len(text) > limit:
-        errors[field] = _("At most %(n)d characters.") % {"n": limit}
-    return text
-
-
-def _date(value: Any, field: str, errors: dict[str, str]) -> date | None:
-    if isinstance(value, date):
-        return value
-    from django.utils.dateparse import parse_date
-
-    try:
-        parsed = parse_date(str(value or ""))
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        errors[field] = _("Enter a date as YYYY-MM-DD.")
-    return parsed
 
 
 def _visible(actor: Any, contract: Contract | int, action: str = "view") -> Contract:
@@ -146,8 +124,8 @@ def propose_amendment(
     """Record an amendment (补充协议) changing the named fields of a signed contract. It
     changes nothing until approved by someone other than its author."""
     errors: dict[str, str] = {}
-    title = _text(title, "title", 200, errors, required=True)
-    reason = _text(reason, "reason", TEXT_MAX, errors, required=False)
+    title = text_of(title, "title", 200, errors, required=True)
+    reason = text_of(reason, "reason", TEXT_MAX, errors, required=False)
     unknown = sorted(set(changes) - set(AMENDABLE_FIELDS))
     if unknown:
         errors["changes"] = _("These fields cannot be amended: %(f)s") % {
@@ -250,7 +228,7 @@ def approve_amendment(*, actor: User, amendment: Amendment, comment: str = "") -
     """Apply an amendment to its main contract (compare-and-set on the contract's
     version). The history shows each field before and after, and the approver."""
     errors: dict[str, str] = {}
-    comment = _text(comment, "comment", TEXT_MAX, errors, required=False)
+    comment = text_of(comment, "comment", TEXT_MAX, errors, required=False)
     if errors:
         raise ContractError(errors)
     with transaction.atomic():
@@ -303,7 +281,7 @@ def approve_amendment(*, actor: User, amendment: Amendment, comment: str = "") -
 
 def reject_amendment(*, actor: User, amendment: Amendment, comment: str) -> Amendment:
     errors: dict[str, str] = {}
-    comment = _text(comment, "comment", TEXT_MAX, errors, required=True)
+    comment = text_of(comment, "comment", TEXT_MAX, errors, required=True)
     if errors:
         raise ContractError(errors, code="comment_required")
     with transaction.atomic():
@@ -411,10 +389,9 @@ def record_non_renewal(
     errors: dict[str, str] = {}
     if given_by not in NonRenewalNotice.Party.values:
         errors["given_by"] = _("Say who gave the notice.")
-    day = _date(given_on, "given_on", errors)
-    note = _text(note, "note", 500, errors, required=False)
-    if day is not None and "given_on" not in errors and day > timezone.localdate():
-        errors["given_on"] = _("This date is in the future.")
+    day = date_of(given_on, "given_on", errors)
+    note = text_of(note, "note", 500, errors, required=False)
+    not_future(day, "given_on", errors)
     if errors:
         raise ContractError(errors)
     assert day is not None
@@ -488,9 +465,9 @@ def terminate_contract(
     from qiyue.obligations.actions import settle_open_items
 
     errors: dict[str, str] = {}
-    reason = _text(reason, "reason", TEXT_MAX, errors, required=True)
-    notes = _text(settlement_notes, "settlement_notes", 5000, errors, required=False)
-    day = _date(effective_date, "effective_date", errors)
+    reason = text_of(reason, "reason", TEXT_MAX, errors, required=True)
+    notes = text_of(settlement_notes, "settlement_notes", 5000, errors, required=False)
+    day = date_of(effective_date, "effective_date", errors)
     if errors:
         raise ContractError(errors)
     assert day is not None

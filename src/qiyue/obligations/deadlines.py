@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -25,12 +26,12 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.contracts.models import ContractState
 from qiyue.obligations.models import (
+    OPEN_INSTALMENT_STATES,
+    OPEN_OBLIGATION_STATES,
     Instalment,
-    InstalmentState,
     Invoice,
     InvoiceState,
     Obligation,
-    ObligationState,
 )
 from qiyue.reminders.sources import Deadline
 
@@ -42,8 +43,6 @@ LIVE_STATES = (
     ContractState.TERMINATED,
     ContractState.RENEWED,
 )
-OPEN_INSTALMENTS = (InstalmentState.OPEN, InstalmentState.CARRIED)
-OPEN_OBLIGATIONS = (ObligationState.OPEN, ObligationState.CARRIED)
 
 
 def _url(contract_id: int) -> str:
@@ -53,7 +52,7 @@ def _url(contract_id: int) -> str:
 def _unpaid(start: date, end: date) -> Iterator[Instalment]:
     return (
         Instalment.objects.filter(
-            state__in=OPEN_INSTALMENTS,
+            state__in=OPEN_INSTALMENT_STATES,
             contract__state__in=LIVE_STATES,
             received__lt=F("amount"),
             due_date__gte=start,
@@ -65,18 +64,22 @@ def _unpaid(start: date, end: date) -> Iterator[Instalment]:
     )
 
 
-def instalments_due(start: date, end: date) -> Iterator[Deadline]:
-    for inst in _unpaid(start, end):
+def _instalment_deadlines(
+    kind: str, start: date, end: date, title: Any, *, shift: timedelta = timedelta(0)
+) -> Iterator[Deadline]:
+    """Unpaid instalments as ``kind`` deadlines on their due date + ``shift`` (the
+    window reads due dates ``shift`` earlier)."""
+    for inst in _unpaid(start - shift, end - shift):
         c = inst.contract
         assert inst.due_date is not None
         yield Deadline(
-            kind="instalment.due",
-            due=inst.due_date,
+            kind=kind,
+            due=inst.due_date + shift,
             contract_id=c.pk,
             object_key=f"instalment:{inst.pk}",
             owner_id=c.owner_id,
             title=format_lazy(
-                _("Payment “{label}” of {number} is due ({amount} {currency})"),
+                title,
                 label=inst.label,
                 number=c.number,
                 amount=f"{inst.amount - inst.received:,.2f}",
@@ -84,28 +87,25 @@ def instalments_due(start: date, end: date) -> Iterator[Deadline]:
             ),
             url=_url(c.pk),
         )
+
+
+def instalments_due(start: date, end: date) -> Iterator[Deadline]:
+    return _instalment_deadlines(
+        "instalment.due",
+        start,
+        end,
+        _("Payment “{label}” of {number} is due ({amount} {currency})"),
+    )
 
 
 def instalments_overdue(start: date, end: date) -> Iterator[Deadline]:
-    # Overdue on the day after the due date: due dates one day earlier than the window.
-    for inst in _unpaid(start - timedelta(days=1), end - timedelta(days=1)):
-        c = inst.contract
-        assert inst.due_date is not None
-        yield Deadline(
-            kind="instalment.overdue",
-            due=inst.due_date + timedelta(days=1),
-            contract_id=c.pk,
-            object_key=f"instalment:{inst.pk}",
-            owner_id=c.owner_id,
-            title=format_lazy(
-                _("Payment “{label}” of {number} is overdue ({amount} {currency} unpaid)"),
-                label=inst.label,
-                number=c.number,
-                amount=f"{inst.amount - inst.received:,.2f}",
-                currency=c.currency,
-            ),
-            url=_url(c.pk),
-        )
+    return _instalment_deadlines(
+        "instalment.overdue",
+        start,
+        end,
+        _("Payment “{label}” of {number} is overdue ({amount} {currency} unpaid)"),
+        shift=timedelta(days=1),  # overdue on the day after the due date
+    )
 
 
 def invoices_to_issue(start: date, end: date) -> Iterator[Deadline]:
@@ -145,7 +145,7 @@ def invoices_to_issue(start: date, end: date) -> Iterator[Deadline]:
     money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
     rows = (
         Instalment.objects.filter(
-            state__in=OPEN_INSTALMENTS,
+            state__in=OPEN_INSTALMENT_STATES,
             contract__state__in=LIVE_STATES,
             due_date__gte=start,
             due_date__lte=end,
@@ -179,7 +179,7 @@ def invoices_to_issue(start: date, end: date) -> Iterator[Deadline]:
 def obligations_due(start: date, end: date) -> Iterator[Deadline]:
     rows = (
         Obligation.objects.filter(
-            state__in=OPEN_OBLIGATIONS,
+            state__in=OPEN_OBLIGATION_STATES,
             contract__state__in=LIVE_STATES,
             due_date__gte=start,
             due_date__lte=end,

@@ -26,6 +26,10 @@ class InstalmentState(models.TextChoices):
     CARRIED = "carried", _("Carried over")  # kept payable after termination
 
 
+#: Instalments still owed (carried over ones stay payable after a termination).
+OPEN_INSTALMENT_STATES = (InstalmentState.OPEN, InstalmentState.CARRIED)
+
+
 class Instalment(models.Model):
     """One line of a contract's payment plan (回款计划): how much is due, and when —
     a fixed date, or a number of days after an event (signing, acceptance). ``received``
@@ -235,6 +239,10 @@ class ObligationState(models.TextChoices):
     DONE = "done", _("Done")
     CLOSED = "closed", _("Closed")  # dropped, e.g. at termination
     CARRIED = "carried", _("Carried over")
+
+
+#: Obligations still to do.
+OPEN_OBLIGATION_STATES = (ObligationState.OPEN, ObligationState.CARRIED)
 
 
 class Obligation(models.Model):

@@ -3,12 +3,13 @@ the contracts the user may see (``Contract.objects.visible_to``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Model, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -16,20 +17,19 @@ from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
 from qiyue.obligations.models import (
+    OPEN_INSTALMENT_STATES,
     Allocation,
     Instalment,
     InstalmentState,
     Invoice,
     InvoiceState,
     Obligation,
-    ObligationState,
     Payment,
 )
 
 ZERO = Decimal(0)
-OPEN_INSTALMENTS = (InstalmentState.OPEN, InstalmentState.CARRIED)
-OPEN_OBLIGATIONS = (ObligationState.OPEN, ObligationState.CARRIED)
 _MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
+_Row = TypeVar("_Row", bound=Model)
 
 
 def _visible_ids(user: Any, action: str = "view") -> QuerySet[Contract, Any]:
@@ -102,18 +102,9 @@ def reconcile(contract: Contract, *, today: date | None = None) -> Reconciliatio
         planned_sum=Sum("amount"),
         received_sum=Sum("received"),
         percent_sum=Sum("percent"),
-        closed_sum=Sum(
-            ExpressionWrapper(F("amount") - F("received"), output_field=_MONEY),
-            filter=Q(state=InstalmentState.CLOSED),
-        ),
-        outstanding_sum=Sum(
-            ExpressionWrapper(F("amount") - F("received"), output_field=_MONEY),
-            filter=Q(state__in=OPEN_INSTALMENTS),
-        ),
-        overdue_sum=Sum(
-            ExpressionWrapper(F("amount") - F("received"), output_field=_MONEY),
-            filter=Q(state__in=OPEN_INSTALMENTS, due_date__lt=today),
-        ),
+        closed_sum=_unpaid_sum(Q(state=InstalmentState.CLOSED)),
+        outstanding_sum=_outstanding(),
+        overdue_sum=_overdue(today),
     )
     pay = Payment.objects.filter(contract=contract).aggregate(
         paid=Sum("amount"), left=Sum("unallocated")
@@ -189,37 +180,28 @@ def money_for(user: Any, pk: int) -> dict[str, Any]:
     }
 
 
-def instalment_for(user: Any, pk: int) -> Instalment:
+def _visible_row(model: type[_Row], user: Any, pk: int, *related: str) -> _Row:
+    """The row ``pk`` of ``model`` on a contract the user may see, else 404."""
     found = (
-        Instalment.objects.filter(pk=pk, contract__in=_visible_ids(user))
-        .select_related("contract")
+        model._default_manager.filter(pk=pk, contract__in=_visible_ids(user))
+        .select_related(*related)
         .first()
     )
     if found is None:
         raise Http404
     return found
+
+
+def instalment_for(user: Any, pk: int) -> Instalment:
+    return _visible_row(Instalment, user, pk, "contract")
 
 
 def invoice_for(user: Any, pk: int) -> Invoice:
-    found = (
-        Invoice.objects.filter(pk=pk, contract__in=_visible_ids(user))
-        .select_related("contract")
-        .first()
-    )
-    if found is None:
-        raise Http404
-    return found
+    return _visible_row(Invoice, user, pk, "contract")
 
 
 def obligation_for(user: Any, pk: int) -> Obligation:
-    found = (
-        Obligation.objects.filter(pk=pk, contract__in=_visible_ids(user))
-        .select_related("contract")
-        .first()
-    )
-    if found is None:
-        raise Http404
-    return found
+    return _visible_row(Obligation, user, pk, "contract")
 
 
 # -- lists across contracts ---------------------------------------------------------------
@@ -257,26 +239,21 @@ def obligations_for(user: Any) -> QuerySet[Obligation]:
     )
 
 
-def _outstanding() -> Any:
+def _unpaid_sum(where: Q) -> Any:
+    """The sum left unpaid on the instalments matching ``where``, 0 when none."""
     return Coalesce(
-        Sum(
-            ExpressionWrapper(F("amount") - F("received"), output_field=_MONEY),
-            filter=Q(state__in=OPEN_INSTALMENTS),
-        ),
+        Sum(ExpressionWrapper(F("amount") - F("received"), output_field=_MONEY), filter=where),
         ZERO,
         output_field=_MONEY,
     )
+
+
+def _outstanding() -> Any:
+    return _unpaid_sum(Q(state__in=OPEN_INSTALMENT_STATES))
 
 
 def _overdue(today: date) -> Any:
-    return Coalesce(
-        Sum(
-            ExpressionWrapper(F("amount") - F("received"), output_field=_MONEY),
-            filter=Q(state__in=OPEN_INSTALMENTS, due_date__lt=today),
-        ),
-        ZERO,
-        output_field=_MONEY,
-    )
+    return _unpaid_sum(Q(state__in=OPEN_INSTALMENT_STATES, due_date__lt=today))
 
 
 GROUPS = {
@@ -336,9 +313,17 @@ def receivables_summary(user: Any, *, today: date | None = None) -> dict[str, An
 # -- lifecycle records of a contract (amendments, notices, termination, renewal) ----------
 
 
-def lifecycle_for(user: Any, contract: Contract) -> dict[str, Any]:
+def lifecycle_for(
+    user: Any,
+    contract: Contract,
+    *,
+    instalments: Iterable[Instalment] | None = None,
+    obligations: Iterable[Obligation] | None = None,
+) -> dict[str, Any]:
     """The amendments, the non-renewal notice of the current term, the termination and
-    the renewal of a contract the caller already read through ``visible_to``."""
+    the renewal of a contract the caller already read through ``visible_to``; the open
+    items a termination decides are picked from ``instalments``/``obligations`` when the
+    caller has read them already."""
     from qiyue.contracts.models import (
         Amendment,
         ContractState,
@@ -360,7 +345,9 @@ def lifecycle_for(user: Any, contract: Contract) -> dict[str, Any]:
         .first()
     )
     open_instalments, open_obligations = (
-        open_items(contract) if contract.state == ContractState.ACTIVE else ([], [])
+        open_items(contract, instalments=instalments, obligations=obligations)
+        if contract.state == ContractState.ACTIVE
+        else ([], [])
     )
     return {
         "amendments": list(
@@ -379,7 +366,4 @@ def lifecycle_for(user: Any, contract: Contract) -> dict[str, Any]:
 def amendment_for(user: Any, pk: int) -> Any:
     from qiyue.contracts.models import Amendment
 
-    found = Amendment.objects.filter(pk=pk, contract__in=_visible_ids(user)).first()
-    if found is None:
-        raise Http404
-    return found
+    return _visible_row(Amendment, user, pk)

@@ -13,10 +13,8 @@ from qiyue.accounts.permissions import Perm
 from qiyue.contracts.actions import ContractError
 from qiyue.contracts.models import Contract, ContractState
 from qiyue.lib.money import CENT, MoneyError, parse_amount
-from qiyue.obligations.models import (
-    InstalmentState,
-    ObligationState,
-)
+from qiyue.obligations.models import OPEN_INSTALMENT_STATES as OPEN_INSTALMENT_STATES
+from qiyue.obligations.models import OPEN_OBLIGATION_STATES as OPEN_OBLIGATION_STATES
 
 
 class ObligationError(ContractError):
@@ -53,8 +51,6 @@ MONEY_STATES = frozenset(
         ContractState.RENEWED,
     }
 )
-OPEN_INSTALMENT_STATES = (InstalmentState.OPEN, InstalmentState.CARRIED)
-OPEN_OBLIGATION_STATES = (ObligationState.OPEN, ObligationState.CARRIED)
 LABEL_MAX = 100
 TITLE_MAX = 200
 NOTE_MAX = 500

@@ -3,6 +3,7 @@ explicit closing or carrying over of everything still open."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import IO, Any
 
@@ -209,21 +210,27 @@ def complete_obligation(
 CLOSE, CARRY = "close", "carry"
 
 
-def open_items(contract: Contract) -> tuple[list[Instalment], list[Obligation]]:
-    """What is still open on a contract: unpaid instalments and open obligations."""
-    instalments = [
-        i
-        for i in Instalment.objects.filter(contract=contract, state=InstalmentState.OPEN).order_by(
-            "seq", "id"
-        )
-        if not i.is_paid
-    ]
-    obligations = list(
-        Obligation.objects.filter(contract=contract, state=ObligationState.OPEN).order_by(
-            "due_date", "id"
-        )
+def open_items(
+    contract: Contract,
+    *,
+    instalments: Iterable[Instalment] | None = None,
+    obligations: Iterable[Obligation] | None = None,
+) -> tuple[list[Instalment], list[Obligation]]:
+    """What is still open on a contract: unpaid instalments and open obligations.
+    ``instalments``/``obligations``: the contract's rows already read (in seq and due
+    date order), picked from instead of read again."""
+    if instalments is None:
+        instalments = Instalment.objects.filter(
+            contract=contract, state=InstalmentState.OPEN
+        ).order_by("seq", "id")
+    if obligations is None:
+        obligations = Obligation.objects.filter(
+            contract=contract, state=ObligationState.OPEN
+        ).order_by("due_date", "id")
+    return (
+        [i for i in instalments if i.state == InstalmentState.OPEN and not i.is_paid],
+        [o for o in obligations if o.state == ObligationState.OPEN],
     )
-    return instalments, obligations
 
 
 def settle_open_items(

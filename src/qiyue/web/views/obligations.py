@@ -63,7 +63,9 @@ def contract_money(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     data = q.money_for(user, pk)
     c = data["contract"]
-    data.update(q.lifecycle_for(user, c))
+    data.update(
+        q.lifecycle_for(user, c, instalments=data["instalments"], obligations=data["obligations"])
+    )
     data.update(
         {
             "c": c,
