@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from qiyue.documents.models import DocumentVersion
 from tests.api.conftest import api  # noqa: F401  (the API client fixture)
 from tests.documents.conftest import keyring  # noqa: F401  (the master key fixture)
 from tests.documents.test_documents import docs  # noqa: F401  (blob storage fixture)
+from tests.factories import make_contract
 
 
 @pytest.fixture
@@ -50,3 +52,25 @@ def make_rule(org: Any) -> Callable[..., Rule]:
         return actions.create_rule(actor=org.admin, data={"kind": kind, **data})
 
     return _make
+
+
+@pytest.fixture
+def currency_rule(org: Any) -> Rule:
+    """A high-severity rule that allows only CNY."""
+    return actions.create_rule(
+        actor=org.admin,
+        data={
+            "name": "币种",
+            "kind": "currency",
+            "allowed_currencies": ["CNY"],
+            "severity": "high",
+        },
+    )
+
+
+@pytest.fixture
+def risky(org: Any, docs: Path, currency_rule: Rule) -> Any:  # noqa: F811  (the imported fixture)
+    """The owner's contract in EUR, checked against :func:`currency_rule`: high risk."""
+    contract = make_contract(org.sales1, currency="EUR")
+    actions.check_contract(contract.pk)
+    return contract

@@ -161,16 +161,9 @@ def test_a_pattern_that_slipped_through_gives_a_finding_not_a_hung_worker(
 # -- rechecks -------------------------------------------------------------------------
 
 
-def test_risk_is_recomputed_when_fields_change(org: Any, docs: Path, committed: Any) -> None:
-    actions.create_rule(
-        actor=org.admin,
-        data={
-            "name": "币种",
-            "kind": "currency",
-            "allowed_currencies": ["CNY"],
-            "severity": "high",
-        },
-    )
+def test_risk_is_recomputed_when_fields_change(
+    org: Any, docs: Path, committed: Any, currency_rule: Rule
+) -> None:
     with committed():
         contract = make_contract(org.sales1)
     assert queries.risk_level(contract) == "low"
@@ -250,6 +243,20 @@ def test_blocklisting_rechecks_the_customers_contracts(
     assert events("compliance.blocklist_added") and events("compliance.blocklist_removed")
 
 
+def test_blocklisting_rechecks_all_the_customers_contracts_in_one_job(
+    org: Any, docs: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    party = make_party(org.sales1, name="坏账科技有限公司")
+    contracts = [make_contract(org.sales1, party=party) for _ in range(3)]
+    with django_capture_on_commit_callbacks() as jobs:
+        actions.add_blocklist_entry(actor=org.admin, data={"name": "坏账科技有限公司"})
+    assert len(jobs) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        for job in jobs:
+            job()
+    assert all(queries.risk_level(c) == "low" for c in contracts)  # checked (no rule: low)
+
+
 def test_blocklist_entry_validation(org: Any) -> None:
     with translation.override("en"), pytest.raises(actions.ComplianceError) as caught:
         actions.add_blocklist_entry(actor=org.admin, data={"credit_code": "12345"})
@@ -271,22 +278,6 @@ def test_new_rule_rechecks_open_contracts(org: Any, docs: Path, committed: Any) 
 
 
 # -- acknowledgement and approvals ----------------------------------------------------
-
-
-@pytest.fixture
-def risky(org: Any, docs: Path) -> Any:
-    actions.create_rule(
-        actor=org.admin,
-        data={
-            "name": "币种",
-            "kind": "currency",
-            "allowed_currencies": ["CNY"],
-            "severity": "high",
-        },
-    )
-    contract = make_contract(org.sales1, currency="EUR")
-    actions.check_contract(contract.pk)
-    return contract
 
 
 def test_high_risk_blocks_approval_until_legal_acknowledges(org: Any, risky: Any) -> None:
@@ -383,7 +374,8 @@ def test_a_slow_check_does_not_overwrite_the_findings_of_a_later_one(
             calls.append(1)
             # Meanwhile the amount is removed and that change's check runs and stores.
             type(contract).objects.filter(pk=contract.pk).update(amount=None)
-            assert actions.check_contract(contract.pk).level == "high"
+            risk = actions.check_contract(contract.pk)
+            assert risk is not None and risk.level == "high"
         return hits
 
     monkeypatch.setattr(actions, "evaluate", slow_evaluate)

@@ -3,32 +3,13 @@ rules for administrators (404 for everyone else)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from qiyue.compliance import actions
 from qiyue.compliance.models import Rule
-from tests.factories import make_contract
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def risky(org: Any, docs: Path) -> Any:
-    actions.create_rule(
-        actor=org.admin,
-        data={
-            "name": "币种",
-            "kind": "currency",
-            "allowed_currencies": ["CNY"],
-            "severity": "high",
-        },
-    )
-    contract = make_contract(org.sales1, currency="EUR")
-    actions.check_contract(contract.pk)
-    return contract
 
 
 def test_owner_reads_findings(api: Any, org: Any, risky: Any) -> None:

@@ -252,6 +252,22 @@ def test_deleting_a_rule_removes_its_findings_and_is_audited(
     assert AuditEvent.objects.filter(action="compliance.rule_deleted").count() == 1
 
 
+def test_owner_and_legal_start_a_recheck_others_get_404(
+    login: Any, org: Any, docs: Path, committed: Any, currency_rule: Rule
+) -> None:
+    contract = make_contract(org.sales1, currency="EUR")
+    url = reverse("web:contract_recheck", args=[contract.pk])
+    with committed():
+        for persona in ("sales2", "head1"):  # an outsider; a head who may only view
+            assert login(getattr(org, persona)).post(url).status_code == 404
+    assert queries.risk_level(contract) is None
+    for persona in ("sales1", "legal"):
+        with committed():
+            response = login(getattr(org, persona)).post(url)
+        assert response.status_code == 302
+    assert queries.risk_level(contract) == "high"
+
+
 def test_panel_query_count_does_not_grow_with_findings(
     login: Any, org: Any, docs: Path, django_assert_max_num_queries: Any
 ) -> None:

@@ -44,16 +44,8 @@ ACKNOWLEDGING_ROLES = ("legal", "admin")
 
 
 class ComplianceError(FieldErrors):
-    """A refused compliance operation; ``errors`` maps fields to translated messages."""
-
-    code = "invalid"
-
-    def __init__(self, errors: dict[str, str] | str, *, code: str | None = None):
-        if isinstance(errors, str):
-            errors = {"__all__": errors}
-        super().__init__(errors)
-        if code:
-            self.code = code
+    """A refused compliance operation; ``errors`` maps fields to translated messages
+    (a bare string: form-wide) and ``code`` is its machine-readable reason."""
 
 
 class NotAllowed(ComplianceError):
@@ -373,16 +365,16 @@ def remove_blocklist_entry(*, actor: User, entry: BlocklistEntry) -> None:
 def _recheck_blocklisted_after_commit(entry: BlocklistEntry) -> None:
     from django.db.models import Q
 
-    from qiyue.compliance.hooks import recheck_after_commit
+    from qiyue.compliance.hooks import recheck_many_after_commit
 
     q = Q()
     if entry.credit_code:
         q |= Q(counterparty__credit_code=entry.credit_code)
     if entry.normalized_name:
         q |= Q(counterparty__normalized_name=entry.normalized_name)
-    if q:
-        for pk in Contract.objects.filter(q).values_list("pk", flat=True)[:5000]:
-            recheck_after_commit(pk)
+    if q:  # one job for them all, not one per contract
+        ids = Contract.objects.filter(q).values_list("pk", flat=True)[:5000]
+        recheck_many_after_commit(list(ids))
 
 
 def recheck_scope_after_commit(contract_type_id: int | None) -> None:
@@ -505,6 +497,25 @@ def may_acknowledge(user: Any) -> bool:
         return True
     role = getattr(user, "role", None)
     return role is not None and role.code in ACKNOWLEDGING_ROLES
+
+
+def may_recheck(user: Any, contract_id: int) -> bool:
+    """Legal, administrators and whoever may change the contract ask for a new check."""
+    return (
+        may_acknowledge(user)
+        or Contract.objects.visible_to(user, "change").filter(pk=contract_id).exists()
+    )
+
+
+def request_recheck(*, actor: Any, contract_id: int) -> None:
+    """Check the contract against the rules again, in a job; :class:`NotAllowed` unless
+    :func:`may_recheck`."""
+    if not may_recheck(actor, contract_id):
+        raise NotAllowed(_("You may not start a compliance check of this contract."))
+    from qiyue.compliance.hooks import recheck_after_commit
+
+    with transaction.atomic():
+        recheck_after_commit(contract_id)
 
 
 def acknowledge(*, actor: User, contract: Contract, note: str = "") -> ContractRisk:

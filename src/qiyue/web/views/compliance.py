@@ -17,12 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qiyue.accounts.models import Role
 from qiyue.compliance import actions, queries
 from qiyue.compliance.checks import EXTRACTED_FIELDS, REQUIRED_FIELD_CHOICES
-from qiyue.compliance.hooks import recheck_after_commit
 from qiyue.compliance.models import Rule, RuleKind, Severity
-from qiyue.contracts.models import Confidentiality, Contract, ContractType
+from qiyue.contracts.models import Confidentiality, ContractType
+from qiyue.contracts.queries import contract_for
 from qiyue.lib.money import CURRENCIES
 from qiyue.web.forms import add_errors
-from qiyue.web.views.common import PAGE_SIZES, paginate
+from qiyue.web.views.common import PAGE_SIZES, as_id, flash_errors, paginate
 
 
 class RuleForm(forms.Form):
@@ -145,8 +145,7 @@ def _panel_context(user: Any, contract_id: int) -> dict[str, Any]:
         "risk": found.risk,
         "findings": found.findings,
         "may_acknowledge": actions.may_acknowledge(user),
-        "may_recheck": actions.may_acknowledge(user)
-        or Contract.objects.visible_to(user, "change").filter(pk=contract_id).exists(),
+        "may_recheck": actions.may_recheck(user, contract_id),
     }
 
 
@@ -171,8 +170,7 @@ def contract_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except actions.ComplianceError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
+        flash_errors(request, exc.errors)
     else:
         messages.success(request, _("High risk acknowledged."))
     return redirect("web:contract_detail", pk=pk)
@@ -181,13 +179,11 @@ def contract_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def contract_recheck(request: HttpRequest, pk: int) -> HttpResponse:
-    context = _panel_context(request.user, pk)
-    if not context["may_recheck"]:
-        raise Http404
-    from django.db import transaction
-
-    with transaction.atomic():
-        recheck_after_commit(pk)
+    contract = contract_for(request.user, pk)
+    try:
+        actions.request_recheck(actor=request.user, contract_id=contract.pk)
+    except actions.NotAllowed:
+        raise Http404 from None
     messages.success(request, _("The compliance check was started."))
     return redirect("web:contract_detail", pk=pk)
 
@@ -258,19 +254,14 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     rule = queries.rule_for(request.user, pk)
     try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = 0
-    try:
         actions.set_rule_enabled(
             actor=request.user,  # type: ignore[arg-type]
             rule=rule,
             enabled=not rule.enabled,
-            version=version,
+            version=as_id(request.POST.get("version")) or 0,
         )
     except actions.ComplianceError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
+        flash_errors(request, exc.errors)
     else:
         messages.success(request, _("Rule enabled.") if rule.enabled else _("Rule disabled."))
     return redirect("web:compliance_rules")
