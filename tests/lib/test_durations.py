@@ -1,6 +1,6 @@
 import pytest
 
-from qiyue.lib.durations import find_durations, parse_duration
+from qiyue.lib.durations import find_durations, parse_duration, word_number
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,11 @@ def test_spans_point_at_the_duration():
     text = "有效期为三年，任何一方可提前30日书面通知"
     found = find_durations(text)
     assert [text[d.start : d.end] for d in found] == ["三年", "30日"]
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [("three", 3), ("Ten", 10), ("sixty", 60), ("twenty-one", 21), ("an", 1), ("third", None)],
+)
+def test_word_number(word: str, value: int | None) -> None:
+    assert word_number(word) == value

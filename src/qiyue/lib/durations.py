@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from qiyue.lib.cn_numerals import CN_NUMERAL_CHARS, parse_cn_int
 
-__all__ = ["Duration", "find_durations", "parse_duration"]
+__all__ = ["Duration", "find_durations", "parse_duration", "word_number"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ _CN_RE = re.compile(
 )
 
 
-def _word_value(word: str) -> int | None:
+def word_number(word: str) -> int | None:
+    """ "sixty" → 60, "twenty-one" → 21, "a" → 1; None for anything else."""
     word = word.lower().replace("-", " ")
     parts = word.split()
     if len(parts) == 2:
@@ -113,7 +114,7 @@ def find_durations(text: str) -> list[Duration]:
         elif m.group("num"):
             amount = int(m.group("num"))
         else:
-            amount = _word_value(m.group("word"))
+            amount = word_number(m.group("word"))
         if amount is None:
             continue
         business = bool(m.group("business")) and "calendar" not in m.group("business").lower()

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from qiyue.lib.dates import DateMatch, add_months, find_dates
-from qiyue.lib.durations import Duration, find_durations
+from qiyue.lib.durations import Duration, find_durations, word_number
 from qiyue.review.extraction.base import Proposal, Proposals
 
 __all__ = ["extract_en"]
@@ -661,18 +661,6 @@ _ANNIVERSARY = re.compile(
     r"date\s+(?:hereof|of\s+this\s+Agreement|first\s+(?:above\s+)?written)|Commencement\s+Date|Execution\s+Date)",
     re.IGNORECASE,
 )
-_WORD_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
 
 
 def _anniversary_end(text: str, start: Proposal | None) -> Proposal | None:
@@ -687,7 +675,7 @@ def _anniversary_end(text: str, start: Proposal | None) -> Proposal | None:
         if not re.search(r"\bterm\b|agreement|period", ctx, re.IGNORECASE):
             continue
         raw = (m.group("ord") or m.group("num") or m.group("word") or "").lower()
-        years = _ORDINALS.get(raw) or _WORD_NUMBERS.get(raw) or (int(raw) if raw.isdigit() else 0)
+        years = _ORDINALS.get(raw) or word_number(raw) or (int(raw) if raw.isdigit() else 0)
         if years:
             return Proposal(add_months(start.value, 12 * years), 0.55, m.start(), m.end())
     return None
