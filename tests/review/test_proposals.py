@@ -4,67 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.actions import ContractError, StaleEdit
 from qiyue.contracts.models import Contract
-from qiyue.documents.actions import upload_document
-from qiyue.documents.models import DocumentKind, DocumentVersion
+from qiyue.documents.models import DocumentKind
 from qiyue.review import actions
 from qiyue.review.mapping import from_extraction
 from qiyue.review.models import ExtractionRun, Proposal, ProposalStatus
 from tests.factories import make_contract, make_party
 
-DATA = Path("/work/shared/data")
-ZH = DATA / "zh-contracts" / "zh-02-equipment-sales.txt"
-CUAD = DATA / "cuad" / "txt" / "ABILITYINC_06_15_2020-EX-4.25-SERVICES AGREEMENT.txt"
+from .conftest import CUAD, ZH, pending, upload
 
 pytestmark = pytest.mark.skipif(not ZH.exists(), reason="shared contract texts not present")
-
-
-def upload(
-    contract: Contract,
-    path: Path,
-    capture: Any,
-    *,
-    kind: str = DocumentKind.MAIN,
-    document: Any = None,
-) -> DocumentVersion:
-    """Upload a contract text as its owner; text extraction and proposals run at once."""
-    data = path.read_bytes()
-    with capture(execute=True):
-        version = upload_document(
-            actor=contract.owner,
-            contract=contract,
-            fileobj=SimpleUploadedFile(path.name, data),
-            name=path.name,
-            kind=kind,
-            document=document,
-        )
-    version.refresh_from_db()
-    return version
-
-
-def pending(contract: Contract) -> dict[str, Proposal]:
-    rows = Proposal.objects.filter(contract=contract, status=ProposalStatus.PENDING)
-    return {p.field: p for p in rows}
-
-
-@pytest.fixture
-def contract(org: Any) -> Contract:
-    return make_contract(org.sales1, amount="1.00")
-
-
-@pytest.fixture
-def proposed(contract: Contract, django_capture_on_commit_callbacks: Any) -> dict[str, Proposal]:
-    upload(contract, ZH, django_capture_on_commit_callbacks)
-    return pending(contract)
 
 
 # -- the job ---------------------------------------------------------------------------

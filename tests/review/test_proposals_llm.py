@@ -15,7 +15,8 @@ from qiyue.review import llm
 from qiyue.review.extraction import extract
 from qiyue.review.mapping import from_extraction
 from tests.factories import make_contract
-from tests.review.test_proposals import ZH, pending, upload
+
+from .conftest import ZH, pending, upload
 
 pytestmark = pytest.mark.skipif(not ZH.exists(), reason="shared contract texts not present")
 

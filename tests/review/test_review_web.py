@@ -13,7 +13,8 @@ from django.urls import reverse
 from qiyue.contracts.models import Contract
 from qiyue.review.models import Proposal, ProposalStatus
 from tests.factories import make_contract
-from tests.review.test_proposals import CUAD, ZH, pending, upload
+
+from .conftest import CUAD, ZH, pending, upload
 
 pytestmark = pytest.mark.skipif(not ZH.exists(), reason="shared contract texts not present")
 
@@ -24,17 +25,6 @@ def detail(contract: Contract) -> str:
 
 def decide(proposal: Proposal) -> str:
     return reverse("web:proposal_decide", args=[proposal.pk])
-
-
-@pytest.fixture
-def contract(org: Any) -> Contract:
-    return make_contract(org.sales1, amount="1.00")
-
-
-@pytest.fixture
-def proposed(contract: Contract, django_capture_on_commit_callbacks: Any) -> dict[str, Proposal]:
-    upload(contract, ZH, django_capture_on_commit_callbacks)
-    return pending(contract)
 
 
 def en(client: Any) -> Any:

@@ -48,11 +48,12 @@ def proposal_for(user: Any, pk: int) -> Proposal:
 def proposals_page(
     user: Any, contract: Contract, *, status: str = "", after_id: int | None, size: int
 ) -> tuple[list[Proposal], bool]:
-    """A page of the contract's proposals, newest first (404 if the contract is not
-    visible); with ``status``, only those in that state."""
-    if not Contract.objects.visible_to(user, "view").filter(pk=contract.pk).exists():
-        raise Http404
-    qs = Proposal.objects.filter(contract=contract).select_related("decided_by")
+    """A page of the contract's proposals, newest first (none if the contract is not
+    visible: callers get it from ``contract_for``, which answers 404 then); with
+    ``status``, only those in that state."""
+    qs = Proposal.objects.filter(contract=contract, contract__in=_visible_ids(user)).select_related(
+        "decided_by"
+    )
     if status:
         qs = qs.filter(status=status)
     if after_id is not None:
