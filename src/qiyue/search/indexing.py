@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -94,31 +94,40 @@ def latest_versions(contract_ids: Iterable[int]) -> dict[int, list[DocumentVersi
     and snippets read (others load when asked for, like ``.only()``). One plain
     statement: through the ORM's compiler this cost more than the search statement of a
     selective query, on every page of results (``bench/search.py``)."""
+    alias = connection.alias
+    nv, nd = len(_VERSION_FIELDS), len(_DOCUMENT_FIELDS)
+    out: dict[int, list[DocumentVersion]] = {}
+    for row, blob in _latest_rows(contract_ids):
+        version = DocumentVersion.from_db(alias, _VERSION_FIELDS, row[:nv])
+        document = Document.from_db(alias, _DOCUMENT_FIELDS, row[nv : nv + nd])
+        version.document = document
+        version.text_blob = blob
+        out.setdefault(document.contract_id, []).append(version)
+    return out
+
+
+def _latest_rows(contract_ids: Iterable[int]) -> Iterator[tuple[tuple[Any, ...], Blob | None]]:
+    """The rows of :func:`_versions_sql` for these contracts, the latest version of each
+    document only, with its text blob (None before extraction). Columns are selected in
+    the order of the field tuples above (the models' field order)."""
     ids = [int(i) for i in contract_ids]
     if not ids:
-        return {}
+        return
     sql = _versions_sql(connection.vendor).replace("%s", ", ".join(["%s"] * len(ids)), 1)
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()
-    # Columns are selected in the order of the tuples above (the models' field order).
     alias = connection.alias
-    nv, nd = len(_VERSION_FIELDS), len(_DOCUMENT_FIELDS)
-    out: dict[int, list[DocumentVersion]] = {}
+    nvd = len(_VERSION_FIELDS) + len(_DOCUMENT_FIELDS)
+    v_doc = _VERSION_FIELDS.index("document_id")
     seen: set[int] = set()
     for row in rows:
-        version = DocumentVersion.from_db(alias, _VERSION_FIELDS, row[:nv])
-        if version.document_id in seen:
+        if row[v_doc] in seen:
             continue
-        seen.add(version.document_id)
-        document = Document.from_db(alias, _DOCUMENT_FIELDS, row[nv : nv + nd])
-        version.document = document
-        blob_row = row[nv + nd :]
-        version.text_blob = (
-            Blob.from_db(alias, _BLOB_FIELDS, blob_row) if blob_row[0] is not None else None
-        )
-        out.setdefault(document.contract_id, []).append(version)
-    return out
+        seen.add(row[v_doc])
+        blob_row = row[nvd:]
+        blob = Blob.from_db(alias, _BLOB_FIELDS, blob_row) if blob_row[0] is not None else None
+        yield row, blob
 
 
 class LatestText(NamedTuple):
@@ -135,29 +144,12 @@ class LatestText(NamedTuple):
 
 def latest_texts(contract_ids: Iterable[int]) -> dict[int, list[LatestText]]:
     """As :func:`latest_versions` (same statement, same order), as :class:`LatestText`."""
-    ids = [int(i) for i in contract_ids]
-    if not ids:
-        return {}
-    sql = _versions_sql(connection.vendor).replace("%s", ", ".join(["%s"] * len(ids)), 1)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        rows = cursor.fetchall()
-    alias = connection.alias
-    nv, nd = len(_VERSION_FIELDS), len(_DOCUMENT_FIELDS)
+    nv = len(_VERSION_FIELDS)
     v_id, v_doc, v_number = (_VERSION_FIELDS.index(n) for n in ("id", "document_id", "number"))
     d_contract, d_title = (nv + _DOCUMENT_FIELDS.index(n) for n in ("contract_id", "title"))
     out: dict[int, list[LatestText]] = {}
-    seen: set[int] = set()
-    for row in rows:
-        document_id = row[v_doc]
-        if document_id in seen:
-            continue
-        seen.add(document_id)
-        blob_row = row[nv + nd :]
-        blob = Blob.from_db(alias, _BLOB_FIELDS, blob_row) if blob_row[0] is not None else None
-        text = LatestText(
-            row[v_id], row[v_number], document_id, row[d_title], row[d_contract], blob
-        )
+    for row, blob in _latest_rows(contract_ids):
+        text = LatestText(row[v_id], row[v_number], row[v_doc], row[d_title], row[d_contract], blob)
         out.setdefault(text.contract_id, []).append(text)
     return out
 

@@ -32,11 +32,12 @@ from qiyue.search.query import SearchError, parse
 from qiyue.search.snippets import (
     Snippet,
     field_snippet,
+    fold_map,
     highlight,
+    match_spans,
     matcher,
     plain_snippet,
 )
-from qiyue.search.snippets import _folded as folded_text
 
 log = logging.getLogger(__name__)
 
@@ -287,22 +288,10 @@ def mark_matches(
 ) -> tuple[SafeString, int]:
     """The whole ``text`` escaped, then every match wrapped in ``<mark>`` (the first one
     with ``id=first_id`` if given), and the number of matches."""
-    folded = fold(text)
-    origin: list[int] | None = None
-    if len(folded) != len(text):
-        # Folding changed the length (ligatures, some compatibility forms): map each
-        # folded character back, one by one. Otherwise offsets are the same, and a long
-        # document is folded in one call.
-        folded, origin = folded_text(text)
+    folded, origin = fold_map(text)
     parts: list[str] = []
     pos = count = 0
-    for m in pattern.finditer(folded):
-        if m.end() <= m.start():
-            continue
-        if origin is None:
-            a, b = m.start(), m.end()
-        else:
-            a, b = origin[m.start()], origin[m.end() - 1] + 1
+    for a, b in match_spans(folded, origin, pattern):
         if a < pos:
             continue
         attrs = f' id="{escape(first_id)}"' if first_id and not count else ""

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
-from qiyue.search.analysis import fold, gram_tokens, is_cjk, runs, stem
+from qiyue.search.analysis import fold, gram_tokens, runs, stem
 
 MAX_CHARS = 200
 MAX_TERMS = 32
@@ -110,7 +110,3 @@ def parse(q: str) -> ParsedQuery:
     if parsed.terms and not parsed.positive:
         raise SearchError(_("Add a word to look for; excluded words alone find nothing."))
     return parsed
-
-
-def is_cjk_term(term: Term) -> bool:
-    return is_cjk(term.text)

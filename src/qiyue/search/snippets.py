@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape as html_escape
 from typing import Any
@@ -79,7 +80,7 @@ class _FoldTable(dict[int, str]):
 _FOLD = _FoldTable()
 
 
-def _fold_map(text: str) -> tuple[str, list[int] | None]:
+def fold_map(text: str) -> tuple[str, list[int] | None]:
     """The text folded character by character and, for each folded character, its index
     in the original; None instead of the list when every character folded to exactly
     one (offsets are then the same: the common case)."""
@@ -117,34 +118,31 @@ def _irregular_re() -> re.Pattern[str]:
     return _irregular_cache[1]
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for each of its characters, the index in the original."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        f = fold(ch)
-        out.append(f)
-        origin.extend([i] * len(f))
-    return "".join(out), origin
+def match_spans(
+    folded: str, origin: list[int] | None, pattern: re.Pattern[str]
+) -> Iterator[tuple[int, int]]:
+    """Each non-empty match of ``pattern`` in ``folded`` (from :func:`fold_map`), as
+    (start, end) offsets in the original text."""
+    for m in pattern.finditer(folded):
+        if m.end() <= m.start():
+            continue
+        if origin is None:
+            yield m.start(), m.end()
+        else:
+            yield origin[m.start()], origin[m.end() - 1] + 1
 
 
 def highlight(text: str, pattern: re.Pattern[str]) -> str | None:
     """An escaped window of ``text`` around its first match, matches in ``<mark>``;
     None when nothing matches."""
-    folded, origin = _fold_map(text)
+    folded, origin = fold_map(text)
     found = pattern.search(folded)
     if found is None:
         return None
     start = max(0, (found.start() if origin is None else origin[found.start()]) - BEFORE)
     end = min(len(text), start + LENGTH)
     spans: list[tuple[int, int]] = []
-    for m in pattern.finditer(folded):
-        if m.end() <= m.start():
-            continue
-        if origin is None:
-            a, b = m.start(), m.end()
-        else:
-            a, b = origin[m.start()], origin[m.end() - 1] + 1
+    for a, b in match_spans(folded, origin, pattern):
         if a >= end:
             break
         if b > start:

@@ -75,7 +75,6 @@ class SearchBackend(ABC):
     @abstractmethod
     def remove(self, contract_id: int, *, generation: str = LIVE) -> None: ...
 
-    @abstractmethod
     def search(
         self,
         query: ParsedQuery,
@@ -87,6 +86,23 @@ class SearchBackend(ABC):
     ) -> tuple[list[Hit], int]:
         """The hits among ``allowed`` (a queryset of contracts, already filtered; None
         means every contract), best first or by ``sort``, and their total count."""
+        if not query.positive:
+            return [], 0
+        in_allowed, allowed_params = self.allowed_sql(allowed)
+        return self._search(query, in_allowed, allowed_params, sort, limit, offset)
+
+    @abstractmethod
+    def _search(
+        self,
+        query: ParsedQuery,
+        in_allowed: str,
+        allowed_params: tuple[Any, ...],
+        sort: str,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Hit], int]:
+        """:meth:`search` for a query with positive terms; ``in_allowed`` and its
+        parameters (from :meth:`allowed_sql`) follow the contract id column."""
 
     @abstractmethod
     def indexed_ids(self, *, generation: str = LIVE) -> set[int]: ...

@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
@@ -151,21 +150,18 @@ class PostgresBackend(SearchBackend):
             cur.execute(f"SELECT DISTINCT contract_id FROM {_name(generation)}")
             return {int(r[0]) for r in cur.fetchall()}
 
-    def search(
+    def _search(
         self,
         query: ParsedQuery,
-        *,
-        allowed: QuerySet[Any] | None,
-        sort: str = "relevance",
-        limit: int = 20,
-        offset: int = 0,
+        in_allowed: str,
+        allowed_params: tuple[Any, ...],
+        sort: str,
+        limit: int,
+        offset: int,
     ) -> tuple[list[Hit], int]:
-        if not query.positive:
-            return [], 0
         table = _name(LIVE)
         positives = [ts_term(t) for t in query.positive]
         any_q = " | ".join(f"( {p} )" for p in positives)
-        in_allowed, allowed_params = self.allowed_sql(allowed)
         # Each term's matching chunks come from the GIN index alone, in a materialized
         # CTE: plain lexemes need no recheck, so the large (TOASTed) vectors are read
         # only to check phrases. A contract matches when every term matches one of its

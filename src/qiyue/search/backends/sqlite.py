@@ -26,7 +26,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
@@ -200,20 +199,17 @@ class SqliteBackend(SearchBackend):
             cur.execute(f"SELECT contract_id FROM {terms}")
             return {int(r[0]) for r in cur.fetchall()}
 
-    def search(
+    def _search(
         self,
         query: ParsedQuery,
-        *,
-        allowed: QuerySet[Any] | None,
-        sort: str = "relevance",
-        limit: int = 20,
-        offset: int = 0,
+        in_allowed: str,
+        allowed_params: tuple[Any, ...],
+        sort: str,
+        limit: int,
+        offset: int,
     ) -> tuple[list[Hit], int]:
-        if not query.positive:
-            return [], 0
         fts, _terms = _names(LIVE)
         match = fts_query(query)
-        in_allowed, allowed_params = self.allowed_sql(allowed)
         where = f"{fts} MATCH %s"
         if in_allowed:
             # "+rowid": a filter on the matches, not a list of rowids for FTS5 to look up
