@@ -180,6 +180,14 @@ class _Checker:
         self.owners: dict[str, User | str] = {}
         self.keys: dict[str, str] = {}  # customer name → normalized name
 
+    def _clean_one(self, name: str, pk: int) -> Any:
+        """The contract field ``name`` set to ``pk`` as ``clean_contract_data`` cleans it
+        for this actor (the instance), or its error message."""
+        try:
+            return clean_contract_data(actor=self.actor, data={name: pk})[name]
+        except ContractError as exc:
+            return exc.errors[name]
+
     def _type(self, value: str) -> ContractType | str:
         if value not in self.types:
             found = (
@@ -191,13 +199,7 @@ class _Checker:
             if found is None:
                 self.types[value] = _("Choose one of the contract types.")
             else:
-                try:
-                    data = {"contract_type": found.pk}
-                    self.types[value] = clean_contract_data(actor=self.actor, data=data)[
-                        "contract_type"
-                    ]
-                except ContractError as exc:
-                    self.types[value] = exc.errors["contract_type"]
+                self.types[value] = self._clean_one("contract_type", found.pk)
         return self.types[value]
 
     def _party(self, name: str) -> Party | str | None:
@@ -214,13 +216,7 @@ class _Checker:
                     else _("No such customer: %(name)s") % {"name": name}
                 )
             else:
-                try:
-                    data = {"counterparty": found.pk}
-                    self.parties[key] = clean_contract_data(actor=self.actor, data=data)[
-                        "counterparty"
-                    ]
-                except ContractError as exc:
-                    self.parties[key] = exc.errors["counterparty"]
+                self.parties[key] = self._clean_one("counterparty", found.pk)
         return self.parties[key]
 
     def _owner(self, username: str) -> User | str:
@@ -229,13 +225,7 @@ class _Checker:
             if found is None:
                 self.owners[username] = _("No such user: %(name)s") % {"name": username}
             else:
-                try:
-                    data = {"owner": found.pk}
-                    self.owners[username] = clean_contract_data(actor=self.actor, data=data)[
-                        "owner"
-                    ]
-                except ContractError as exc:
-                    self.owners[username] = exc.errors["owner"]
+                self.owners[username] = self._clean_one("owner", found.pk)
         return self.owners[username]
 
     def check(self, line: int, row: dict[str, Any]) -> _Prepared | RowError:
