@@ -16,10 +16,8 @@ database: the bench migrates it and appends to its audit log) for PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,13 +29,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    os.environ.setdefault("QIYUE_DATA_DIR", tempfile.mkdtemp(prefix="qy-bench-audit-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiyue.settings")
-    import django
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import generate  # bench/generate.py: the shared setup (migrated)
 
-    django.setup()
-    from django.core.management import call_command
+    generate.setup(temp_prefix="qy-bench-audit-")
     from django.db import connection, models, transaction
     from django.utils import timezone
 
@@ -45,7 +40,6 @@ def main() -> None:
     from qiyue.audit.actions import record
     from qiyue.audit.models import AuditEvent
 
-    call_command("migrate", verbosity=0)
     user, _ = User.objects.get_or_create(username="bench")
 
     class PlainEvent(models.Model):  # noqa: DJ008

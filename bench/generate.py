@@ -22,6 +22,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -112,8 +113,13 @@ NOTES = [
 ]
 
 
-def setup() -> None:
+def setup(temp_prefix: str = "") -> None:
+    """Django on the bench's data folder (``QIYUE_DATA_DIR``, or the database of
+    ``DATABASE_URL``), migrated; with ``temp_prefix``, a fresh temporary folder when
+    ``QIYUE_DATA_DIR`` is not set. Shared by the bench scripts."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    if temp_prefix:
+        os.environ.setdefault("QIYUE_DATA_DIR", tempfile.mkdtemp(prefix=temp_prefix))
     if not os.environ.get("QIYUE_DATA_DIR") and not os.environ.get("DATABASE_URL"):
         sys.exit("set QIYUE_DATA_DIR (the folder to fill) or DATABASE_URL")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiyue.settings")

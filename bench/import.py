@@ -21,11 +21,9 @@ database: the bench migrates it and adds contracts and audit events) for Postgre
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -41,11 +39,9 @@ def main() -> None:
 
     here = Path(__file__).resolve().parent
     sys.path.insert(0, str(here))
-    sys.path.insert(0, str(here.parent / "src"))
-    os.environ.setdefault("QIYUE_DATA_DIR", tempfile.mkdtemp(prefix="qy-bench-import-"))
     import generate  # bench/generate.py: the same realistic rows
 
-    generate.setup()
+    generate.setup(temp_prefix="qy-bench-import-")
     from django.db import connection, transaction
     from django.utils import timezone
 

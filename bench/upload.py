@@ -15,23 +15,15 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 
 def _setup() -> Path:
-    if not os.environ.get("QIYUE_DATA_DIR"):
-        os.environ["QIYUE_DATA_DIR"] = tempfile.mkdtemp(prefix="qiyue-bench-upload-")
-    os.environ.pop("QIYUE_STORAGE_URL", None)  # the local folder, same disk as the baseline
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiyue.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    import django
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import generate  # bench/generate.py: the shared setup (local blob folder, migrated)
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    generate.setup(temp_prefix="qiyue-bench-upload-")
     from django.conf import settings
 
     return Path(settings.DATA_DIR)
