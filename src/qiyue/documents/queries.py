@@ -44,8 +44,7 @@ def documents_for(user: Any, contract: Contract) -> list[Document]:
     )
     documents.sort(key=lambda d: (_KIND_ORDER.get(d.kind, len(_KIND_ORDER)), d.pk))
     for document in documents:
-        versions = list(document.versions.all())
-        document.latest = versions[0] if versions else None  # type: ignore[attr-defined]
+        _set_latest(document)
     return documents
 
 
@@ -60,9 +59,14 @@ def document_for(user: Any, pk: int, action: str = "view") -> Document:
     )
     if document is None:
         raise Http404
+    _set_latest(document)
+    return document
+
+
+def _set_latest(document: Document) -> None:
+    """``document.latest``: the newest of its prefetched versions (newest first), or None."""
     versions = list(document.versions.all())
     document.latest = versions[0] if versions else None  # type: ignore[attr-defined]
-    return document
 
 
 def version_for(user: Any, pk: int, action: str = "view") -> DocumentVersion:
