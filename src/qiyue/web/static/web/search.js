@@ -1,7 +1,8 @@
 /* Qiyue search: the header box's instant results (fetched by htmx) shown and hidden,
-   reachable with the arrow keys and closed with Escape; a refused query's message (400)
-   shown in the box; the sort switch of the results page submits by itself; a document
-   page opened from a hit scrolls to the first marked match.
+   reachable with the arrow keys and closed with Escape (a refused query's 400 message is
+   swapped in like any refused form: see the htmx-config in base.html); the sort switch of
+   the results page submits by itself; a document page opened from a hit scrolls to the
+   first marked match.
    Without JavaScript the box is a plain GET form to the results page. */
 (function () {
   "use strict";
@@ -20,14 +21,6 @@
   }
 
   function close() { setOpen(false); }
-
-  document.addEventListener("htmx:beforeSwap", function (evt) {
-    // The box shows the message of a refused query instead of ignoring the 400.
-    if (evt.detail.target && evt.detail.target.id === "search-instant" && evt.detail.xhr.status === 400) {
-      evt.detail.shouldSwap = true;
-      evt.detail.isError = false;
-    }
-  });
 
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "search-instant") {
