@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from qiyue.approvals import actions
 from qiyue.approvals.models import ApprovalTask, Workflow
@@ -222,6 +223,19 @@ def test_workflow_editor_refuses_bad_input_and_saves_nothing(org: Any, login: An
     assert response.status_code == 200
     assert "&lt;b&gt;坏&lt;/b&gt;" in response.content.decode()
     assert not Workflow.objects.filter(name="<b>坏</b>").exists()
+
+
+def test_workflow_editor_names_bad_fields_by_their_form_labels(org: Any, login: Any) -> None:
+    client = login(org.admin)
+    client.post(reverse("web:language"), {"language": "en", "next": "/"})
+    response = client.post(
+        "/settings/workflows/new/",
+        {"name": "w", "amount_min": "-1", "step-0-name": "s", "step-0-quorum": "all"},
+    )
+    page = response.content.decode()
+    assert "conditions.amount_min" not in page and "steps.0." not in page
+    assert "<strong>Amount from (CNY equivalent)</strong>" in page
+    assert "<strong>Step 1 · Approvers</strong>" in page
 
 
 @pytest.mark.parametrize("persona", ["manager", "sales1", "legal"])

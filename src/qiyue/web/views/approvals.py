@@ -12,6 +12,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qiyue.accounts.queries import active_users, departments
@@ -245,6 +246,44 @@ def _definition_from_post(post: Any) -> dict[str, Any]:
     }
 
 
+_FIELD_LABELS = {
+    "name": gettext_lazy("Name"),
+    "priority": gettext_lazy("Priority"),
+    "conditions.types": gettext_lazy("Types"),
+    "conditions.departments": gettext_lazy("Departments"),
+    "conditions.confidentiality": gettext_lazy("Confidentiality"),
+    "conditions.risk": gettext_lazy("Risk level"),
+    "conditions.amount_min": gettext_lazy("Amount from (CNY equivalent)"),
+    "conditions.amount_max": gettext_lazy("Amount up to (CNY equivalent)"),
+    "conditions.expression": gettext_lazy("Custom condition"),
+    "steps": gettext_lazy("Steps, in order"),
+}
+_STEP_LABELS = {
+    "name": gettext_lazy("Step"),
+    "quorum": gettext_lazy("Quorum"),
+    "n": "N",
+    "sla_days": gettext_lazy("SLA (working days)"),
+    "approvers": gettext_lazy("Approvers"),
+    "condition": gettext_lazy("Only when"),
+}
+
+
+def _labelled(errors: dict[str, str]) -> list[tuple[str, str]]:
+    """The definition's errors named by the form's own labels ("Step 2 · Approvers"),
+    not by the definition's paths (``steps.1.approvers``) that the API reports."""
+    out = []
+    for path, message in errors.items():
+        parts = path.split(".")
+        if parts[0] == "steps" and len(parts) == 3 and parts[1].isdigit():
+            label = f"{_('Step')} {int(parts[1]) + 1} · {_STEP_LABELS.get(parts[2], parts[2])}"
+        elif path == "__all__":
+            label = ""
+        else:
+            label = str(_FIELD_LABELS.get(path, path))
+        out.append((label, message))
+    return out
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def workflow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
@@ -304,7 +343,7 @@ def workflow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "form": form,
             "cond": definition.get("conditions") or {},
             "rows": rows,
-            "errors": errors,
+            "errors": _labelled(errors),
             "types": contract_types(),
             "departments": departments(),
             "confidentiality": Confidentiality.choices,
