@@ -28,7 +28,6 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,10 +45,9 @@ from qiyue.contracts.models import (
     Contract,
     ContractState,
     ContractType,
-    NumberSequence,
     Tag,
 )
-from qiyue.contracts.numbering import render
+from qiyue.contracts.numbering import allocate_numbers
 from qiyue.documents.bulk import MAX_TEXT_CHARS
 from qiyue.lib.text import normalize_company_name
 from qiyue.parties.actions import PartyError, create_party
@@ -297,19 +295,6 @@ class _Checker:
 # -- writing ------------------------------------------------------------------------------
 
 
-def _allocate(contract_type: ContractType, on: date, count: int) -> list[str]:
-    """``count`` consecutive numbers of the type (the bulk form of ``allocate_number``:
-    one increment of the sequence row for the whole block, in the caller's transaction)."""
-    year = on.year if "{year" in contract_type.number_pattern else 0
-    seq, _created = NumberSequence.objects.get_or_create(contract_type=contract_type, year=year)
-    NumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + count)
-    last = NumberSequence.objects.values_list("last", flat=True).get(pk=seq.pk)
-    return [
-        render(contract_type.number_pattern, code=contract_type.code, on=on, seq=n)
-        for n in range(last - count + 1, last + 1)
-    ]
-
-
 def _write_batch(
     checker: _Checker, batch: list[_Prepared], result: ImportResult, *, all_or_nothing: bool
 ) -> tuple[list[int], list[tuple[int, tuple[str, str]]]]:
@@ -343,7 +328,9 @@ def _write_batch(
     numbers: dict[int, str] = {}
     for group in per_type.values():
         for p, number in zip(
-            group, _allocate(group[0].contract_type, today, len(group)), strict=True
+            group,
+            allocate_numbers(group[0].contract_type, on=today, count=len(group)),
+            strict=True,
         ):
             numbers[id(p)] = number
     now = timezone.now()

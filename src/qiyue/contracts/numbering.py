@@ -44,10 +44,20 @@ def render(pattern: str, *, code: str, on: date, seq: int) -> str:
 
 def allocate_number(contract_type: ContractType, *, on: date) -> str:
     """The next number for the type; call inside the creating transaction."""
-    assert connection.in_atomic_block, "allocate_number must run inside a transaction"
+    return allocate_numbers(contract_type, on=on, count=1)[0]
+
+
+def allocate_numbers(contract_type: ContractType, *, on: date, count: int) -> list[str]:
+    """The next ``count`` consecutive numbers of the type (one increment of the sequence
+    row for the whole block); call inside the creating transaction."""
+    assert connection.in_atomic_block, "allocate_numbers must run inside a transaction"
+    assert count >= 1
     per_year = "{year" in contract_type.number_pattern
     year = on.year if per_year else 0
     seq, _created = NumberSequence.objects.get_or_create(contract_type=contract_type, year=year)
-    NumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
+    NumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + count)
     last = NumberSequence.objects.values_list("last", flat=True).get(pk=seq.pk)
-    return render(contract_type.number_pattern, code=contract_type.code, on=on, seq=last)
+    return [
+        render(contract_type.number_pattern, code=contract_type.code, on=on, seq=n)
+        for n in range(last - count + 1, last + 1)
+    ]
