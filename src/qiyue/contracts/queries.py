@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.queries import history_of
-from qiyue.contracts.lifecycle import transitions_from
+from qiyue.contracts.lifecycle import FROZEN_STATES, transitions_from
 from qiyue.contracts.models import Contract, ContractShare, ContractState, ContractType, Tag
 from qiyue.lib.errors import FieldErrors
 from qiyue.lib.money import MoneyError, parse_amount
@@ -285,6 +285,11 @@ def contract_types() -> QuerySet[ContractType]:
 def may(user: Any, contract: Contract, action: str) -> bool:
     """Whether the user may take ``action`` on the contract (for showing buttons)."""
     return Contract.objects.visible_to(user, action).filter(pk=contract.pk).exists()
+
+
+def may_edit(user: Any, contract: Contract) -> bool:
+    """Whether the user may edit the contract's record now (not archived, change access)."""
+    return contract.state not in FROZEN_STATES and may(user, contract, "change")
 
 
 def contract_choices_for(user: Any, *, q: str = "", limit: int = 20) -> QuerySet[Contract]:

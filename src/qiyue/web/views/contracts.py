@@ -24,7 +24,7 @@ from qiyue.contracts.actions import (
     unshare_contract,
     update_contract,
 )
-from qiyue.contracts.lifecycle import FROZEN_STATES, TRANSITIONS
+from qiyue.contracts.lifecycle import TRANSITIONS
 from qiyue.contracts.models import Contract, ContractState, Relation
 from qiyue.contracts.queries import (
     SORTS,
@@ -36,6 +36,7 @@ from qiyue.contracts.queries import (
     contracts_for,
     history_for,
     may,
+    may_edit,
     parse_filters,
     related_for,
     shares_of,
@@ -104,7 +105,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "related": related_for(user, contract),
         "history": describe(history_for(user, contract), names=names),
         "transitions": available_transitions(user, contract),
-        "can_edit": contract.state not in FROZEN_STATES and may(user, contract, "change"),
+        "can_edit": may_edit(user, contract),
         "can_share": can_share,
         "can_create": user.has_perm_code("contract.create"),
         "relations": [r for r in Relation.choices if r[0]],

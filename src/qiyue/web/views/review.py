@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qiyue.contracts.actions import ContractError
-from qiyue.contracts.lifecycle import FROZEN_STATES
 from qiyue.contracts.models import Contract
-from qiyue.contracts.queries import contract_for, may
+from qiyue.contracts.queries import contract_for, may_edit
 from qiyue.review import actions, queries
 from qiyue.review.mapping import LABELS, display
 from qiyue.web.views.common import as_id
@@ -36,7 +35,7 @@ def contract_proposals(request: HttpRequest, pk: int) -> HttpResponse:
     """The panel alone: htmx polls it while the document is being read."""
     user: Any = request.user
     contract = contract_for(user, pk)
-    can_edit = contract.state not in FROZEN_STATES and may(user, contract, "change")
+    can_edit = may_edit(user, contract)
     context = panel_context(request, contract, can_edit=can_edit)
     context["waiting"] = not context["rows"] and queries.waiting(contract)
     return render(request, "web/review/_proposals.html", context)
