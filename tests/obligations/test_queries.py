@@ -87,6 +87,26 @@ def test_deadlines_give_due_overdue_invoice_and_obligation(org: Any) -> None:
     assert overdue[0].url.endswith(f"/contracts/{c.pk}/money/")
 
 
+def test_deadlines_of_one_owner_are_filtered_in_the_query(org: Any) -> None:
+    due = date(2026, 3, 31)
+    for owner in (org.sales1, org.sales2):
+        c = make_contract(owner, state="active")
+        actions.add_instalment(
+            actor=owner, contract=c, data={"label": "首付款", "amount": "1000", "due_date": due}
+        )
+    mine = make_contract(org.sales1, state="active")
+    actions.add_obligation(
+        actor=org.sales1,
+        contract=mine,
+        data={"title": "报告", "kind": "report", "due_date": due, "owner": org.head1.pk},
+    )
+    everyone = list(deadlines(due, due + timedelta(days=1)))
+    for user in (org.sales1, org.sales2, org.head1, org.finance):
+        own = list(deadlines(due, due + timedelta(days=1), owner_id=user.pk))
+        assert sorted(map(repr, own)) == sorted(repr(d) for d in everyone if d.owner_id == user.pk)
+    assert {d.kind for d in deadlines(due, due, owner_id=org.head1.pk)} == {"obligation.due"}
+
+
 def test_paid_invoiced_done_and_draft_items_give_no_deadline(org: Any) -> None:
     due = timezone.localdate()
     c = make_contract(org.sales1, state="active")

@@ -49,9 +49,15 @@ def _url(contract_id: int) -> str:
     return reverse("web:contract_money", args=[contract_id])
 
 
-def _unpaid(start: date, end: date) -> Iterator[Instalment]:
+def _owned(owner_id: int | None, field: str = "contract__owner_id") -> Q:
+    """Only ``owner_id``'s rows when given (the reminders page and feed of one user)."""
+    return Q() if owner_id is None else Q(**{field: owner_id})
+
+
+def _unpaid(start: date, end: date, owner_id: int | None) -> Iterator[Instalment]:
     return (
         Instalment.objects.filter(
+            _owned(owner_id),
             state__in=OPEN_INSTALMENT_STATES,
             contract__state__in=LIVE_STATES,
             received__lt=F("amount"),
@@ -65,11 +71,17 @@ def _unpaid(start: date, end: date) -> Iterator[Instalment]:
 
 
 def _instalment_deadlines(
-    kind: str, start: date, end: date, title: Any, *, shift: timedelta = timedelta(0)
+    kind: str,
+    start: date,
+    end: date,
+    title: Any,
+    *,
+    owner_id: int | None,
+    shift: timedelta = timedelta(0),
 ) -> Iterator[Deadline]:
     """Unpaid instalments as ``kind`` deadlines on their due date + ``shift`` (the
     window reads due dates ``shift`` earlier)."""
-    for inst in _unpaid(start - shift, end - shift):
+    for inst in _unpaid(start - shift, end - shift, owner_id):
         c = inst.contract
         assert inst.due_date is not None
         yield Deadline(
@@ -89,28 +101,31 @@ def _instalment_deadlines(
         )
 
 
-def instalments_due(start: date, end: date) -> Iterator[Deadline]:
+def instalments_due(start: date, end: date, owner_id: int | None = None) -> Iterator[Deadline]:
     return _instalment_deadlines(
         "instalment.due",
         start,
         end,
         _("Payment “{label}” of {number} is due ({amount} {currency})"),
+        owner_id=owner_id,
     )
 
 
-def instalments_overdue(start: date, end: date) -> Iterator[Deadline]:
+def instalments_overdue(start: date, end: date, owner_id: int | None = None) -> Iterator[Deadline]:
     return _instalment_deadlines(
         "instalment.overdue",
         start,
         end,
         _("Payment “{label}” of {number} is overdue ({amount} {currency} unpaid)"),
+        owner_id=owner_id,
         shift=timedelta(days=1),  # overdue on the day after the due date
     )
 
 
-def invoices_to_issue(start: date, end: date) -> Iterator[Deadline]:
+def invoices_to_issue(start: date, end: date, owner_id: int | None = None) -> Iterator[Deadline]:
     planned = (
         Invoice.objects.filter(
+            _owned(owner_id),
             state=InvoiceState.PLANNED,
             contract__state__in=LIVE_STATES,
             issued_on__gte=start,
@@ -145,6 +160,7 @@ def invoices_to_issue(start: date, end: date) -> Iterator[Deadline]:
     money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
     rows = (
         Instalment.objects.filter(
+            _owned(owner_id),
             state__in=OPEN_INSTALMENT_STATES,
             contract__state__in=LIVE_STATES,
             due_date__gte=start,
@@ -176,9 +192,10 @@ def invoices_to_issue(start: date, end: date) -> Iterator[Deadline]:
         )
 
 
-def obligations_due(start: date, end: date) -> Iterator[Deadline]:
+def obligations_due(start: date, end: date, owner_id: int | None = None) -> Iterator[Deadline]:
     rows = (
         Obligation.objects.filter(
+            _owned(owner_id, "owner_id"),  # the obligation's own owner is reminded
             state__in=OPEN_OBLIGATION_STATES,
             contract__state__in=LIVE_STATES,
             due_date__gte=start,
@@ -200,13 +217,13 @@ def obligations_due(start: date, end: date) -> Iterator[Deadline]:
         )
 
 
-def deadlines(start: date, end: date) -> Iterable[Deadline]:
-    """Every deadline of this area due in ``[start, end]``."""
+def deadlines(start: date, end: date, owner_id: int | None = None) -> Iterable[Deadline]:
+    """Every deadline of this area due in ``[start, end]`` (only ``owner_id``'s if given)."""
     if end < start:
         return []
     return [
-        *instalments_due(start, end),
-        *instalments_overdue(start, end),
-        *invoices_to_issue(start, end),
-        *obligations_due(start, end),
+        *instalments_due(start, end, owner_id),
+        *instalments_overdue(start, end, owner_id),
+        *invoices_to_issue(start, end, owner_id),
+        *obligations_due(start, end, owner_id),
     ]
