@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.contracts.models import ContractState
 from qiyue.obligations.models import (
+    MONEY_STATES,
     OPEN_INSTALMENT_STATES,
     OPEN_OBLIGATION_STATES,
     Instalment,
@@ -34,15 +34,6 @@ from qiyue.obligations.models import (
     Obligation,
 )
 from qiyue.reminders.sources import Deadline
-
-LIVE_STATES = (
-    ContractState.APPROVED,
-    ContractState.SIGNING,
-    ContractState.ACTIVE,
-    ContractState.EXPIRED,
-    ContractState.TERMINATED,
-    ContractState.RENEWED,
-)
 
 
 def _url(contract_id: int) -> str:
@@ -59,7 +50,7 @@ def _unpaid(start: date, end: date, owner_id: int | None) -> Iterator[Instalment
         Instalment.objects.filter(
             _owned(owner_id),
             state__in=OPEN_INSTALMENT_STATES,
-            contract__state__in=LIVE_STATES,
+            contract__state__in=MONEY_STATES,
             received__lt=F("amount"),
             due_date__gte=start,
             due_date__lte=end,
@@ -127,7 +118,7 @@ def invoices_to_issue(start: date, end: date, owner_id: int | None = None) -> It
         Invoice.objects.filter(
             _owned(owner_id),
             state=InvoiceState.PLANNED,
-            contract__state__in=LIVE_STATES,
+            contract__state__in=MONEY_STATES,
             issued_on__gte=start,
             issued_on__lte=end,
         )
@@ -162,7 +153,7 @@ def invoices_to_issue(start: date, end: date, owner_id: int | None = None) -> It
         Instalment.objects.filter(
             _owned(owner_id),
             state__in=OPEN_INSTALMENT_STATES,
-            contract__state__in=LIVE_STATES,
+            contract__state__in=MONEY_STATES,
             due_date__gte=start,
             due_date__lte=end,
         )
@@ -197,7 +188,7 @@ def obligations_due(start: date, end: date, owner_id: int | None = None) -> Iter
         Obligation.objects.filter(
             _owned(owner_id, "owner_id"),  # the obligation's own owner is reminded
             state__in=OPEN_OBLIGATION_STATES,
-            contract__state__in=LIVE_STATES,
+            contract__state__in=MONEY_STATES,
             due_date__gte=start,
             due_date__lte=end,
         )

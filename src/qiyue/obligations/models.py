@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qiyue.contracts.models import ContractState
+
 
 class Trigger(models.TextChoices):
     """What an instalment's due date hangs on; resolved when the event happens."""
@@ -28,6 +30,19 @@ class InstalmentState(models.TextChoices):
 
 #: Instalments still owed (carried over ones stay payable after a termination).
 OPEN_INSTALMENT_STATES = (InstalmentState.OPEN, InstalmentState.CARRIED)
+
+#: Contract states in which money may be received and invoiced and its deadlines count
+#: (after approval, until archiving).
+MONEY_STATES = frozenset(
+    {
+        ContractState.APPROVED,
+        ContractState.SIGNING,
+        ContractState.ACTIVE,
+        ContractState.EXPIRED,
+        ContractState.TERMINATED,
+        ContractState.RENEWED,
+    }
+)
 
 
 class Instalment(models.Model):

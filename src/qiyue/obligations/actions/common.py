@@ -13,6 +13,7 @@ from qiyue.accounts.permissions import Perm
 from qiyue.contracts.actions import ContractError
 from qiyue.contracts.models import Contract, ContractState
 from qiyue.lib.money import CENT, MoneyError, parse_amount
+from qiyue.obligations.models import MONEY_STATES as MONEY_STATES
 from qiyue.obligations.models import OPEN_INSTALMENT_STATES as OPEN_INSTALMENT_STATES
 from qiyue.obligations.models import OPEN_OBLIGATION_STATES as OPEN_OBLIGATION_STATES
 
@@ -38,17 +39,6 @@ PLANNING_STATES = frozenset(
         ContractState.APPROVED,
         ContractState.SIGNING,
         ContractState.ACTIVE,
-    }
-)
-#: States in which money may be received and invoiced (after approval, until archiving).
-MONEY_STATES = frozenset(
-    {
-        ContractState.APPROVED,
-        ContractState.SIGNING,
-        ContractState.ACTIVE,
-        ContractState.EXPIRED,
-        ContractState.TERMINATED,
-        ContractState.RENEWED,
     }
 )
 LABEL_MAX = 100
