@@ -50,6 +50,17 @@ from qiyue.web.views.documents import documents_context
 PICKER_LIMIT = 200
 
 
+def filter_choices(user: Any) -> dict[str, Any]:
+    """The choices of the contract filter form (``web/_contract_filters.html``), shared by
+    the contract list and the search page."""
+    return {
+        "states": ContractState.choices,
+        "types": list(contract_types()),
+        "departments": list(departments()),
+        "parties": party_choices_for(user, limit=PICKER_LIMIT),
+    }
+
+
 @login_required
 def contract_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
@@ -74,11 +85,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
             "filter_errors": filter_errors,
             "current_sort": current_sort,
             "sort_keys": list(SORTS),
-            "states": ContractState.choices,
+            **filter_choices(user),
             "selected_states": selected_states,
-            "types": contract_types(),
-            "departments": departments(),
-            "parties": party_choices_for(user, limit=PICKER_LIMIT),
             "page_sizes": PAGE_SIZES,
             "filtered": any(
                 request.GET.get(k) for k in request.GET if k not in {"page", "page_size", "sort"}

@@ -20,17 +20,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from qiyue.accounts.models import Department
-from qiyue.accounts.queries import departments
 from qiyue.contracts.models import Contract, ContractState, ContractType
-from qiyue.contracts.queries import ContractFilters, FilterError, contract_types, parse_filters
+from qiyue.contracts.queries import ContractFilters, FilterError, parse_filters
 from qiyue.documents.models import DocumentVersion
-from qiyue.parties.queries import party_choices_for
 from qiyue.search.queries import MAX_OFFSET, Facets, SearchResults, facets_for, search_for
 from qiyue.search.query import SearchError
 from qiyue.web.views.common import PAGE_SIZES, as_id, page_size_of
+from qiyue.web.views.contracts import filter_choices
 
 INSTANT_HITS = 8
-PICKER_LIMIT = 200
 
 # The sort switch: relevance, or a date (newest first, expiry soonest first).
 SORT_CHOICES = [
@@ -188,7 +186,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
             page = paginator.page(number)
         except EmptyPage:
             past_end = True
-    types, depts = list(contract_types()), list(departments())
+    choices = filter_choices(user)
+    types, depts = choices["types"], choices["departments"]
     context = {
         "q": q,
         "results": results,
@@ -201,11 +200,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "filter_errors": filter_errors,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
-        "states": ContractState.choices,
+        **choices,
         "selected_states": filters.state if filters else [],
-        "types": types,
-        "departments": depts,
-        "parties": party_choices_for(user, limit=PICKER_LIMIT),
         "page_sizes": PAGE_SIZES,
         "filtered": any(request.GET.get(k) for k in FILTER_KEYS),
         "searched": bool(q.strip()) and not query_error and not filter_errors,
