@@ -35,24 +35,15 @@ from qiyue.contracts.models import (
     Tag,
 )
 from qiyue.contracts.numbering import allocate_number
+from qiyue.lib.errors import FieldErrors
 from qiyue.lib.money import CURRENCIES, MoneyError, parse_amount
 from qiyue.parties.models import Party
 from qiyue.search.hooks import reindex_after_commit
 
 
-class ContractError(ValueError):
+class ContractError(FieldErrors):
     """A refused contract operation. ``errors`` maps field names (or ``__all__``) to
     messages in the user's language; ``code`` is a stable machine-readable reason."""
-
-    code = "invalid"
-
-    def __init__(self, errors: dict[str, str] | str, *, code: str | None = None):
-        if isinstance(errors, str):
-            errors = {"__all__": errors}
-        self.errors = errors
-        if code:
-            self.code = code
-        super().__init__("; ".join(errors.values()))
 
 
 class StaleEdit(ContractError):

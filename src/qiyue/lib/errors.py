@@ -14,7 +14,7 @@ class FieldErrors(ValueError):
     def __init__(self, errors: dict[str, str] | str, *, code: str | None = None):
         if isinstance(errors, str):
             errors = {"__all__": errors}
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__("; ".join(v if k == "__all__" else f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
         if code:
             self.code = code
