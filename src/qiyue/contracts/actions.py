@@ -469,23 +469,7 @@ def transition_contract(
             changes["signed_date"] = signed
             if current.effective_date is None:
                 changes["effective_date"] = signed
-        updated = Contract.objects.filter(
-            pk=current.pk, state=current.state, version=current.version
-        ).update(state=t.target, version=current.version + 1, updated_at=timezone.now(), **changes)
-        if updated != 1:
-            raise StaleEdit()
-        before_state = current.state
-        current.refresh_from_db()
-        record(
-            actor=actor,
-            action=f"contract.{t.code}",
-            target=current,
-            data={
-                "before": {"state": before_state},
-                "after": {"state": t.target, **{k: str(v) for k, v in changes.items()}},
-                "comment": comment,
-            },
-        )
+        _move(actor, current, t, comment=comment, changes=changes)
         if t.code == "submit":
             from qiyue.approvals.actions import ApprovalError, start_instance
 
@@ -520,9 +504,25 @@ def workflow_transition(
             % {"state": ContractState(current.state).label},
             code="invalid_transition",
         )
+    _move(actor, current, t, comment=(comment or "")[:2000])
+    reindex_after_commit(current.pk)
+    return current
+
+
+def _move(
+    actor: User | None,
+    current: Contract,
+    t: Transition,
+    *,
+    comment: str,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Take transition ``t`` on ``current`` (compare-and-set on its state and version, so
+    two concurrent moves make one change), refresh it and record the event."""
+    changes = changes or {}
     updated = Contract.objects.filter(
         pk=current.pk, state=current.state, version=current.version
-    ).update(state=t.target, version=current.version + 1, updated_at=timezone.now())
+    ).update(state=t.target, version=current.version + 1, updated_at=timezone.now(), **changes)
     if updated != 1:
         raise StaleEdit()
     before_state = current.state
@@ -533,12 +533,10 @@ def workflow_transition(
         target=current,
         data={
             "before": {"state": before_state},
-            "after": {"state": t.target},
-            "comment": (comment or "")[:2000],
+            "after": {"state": t.target, **{k: str(v) for k, v in changes.items()}},
+            "comment": comment,
         },
     )
-    reindex_after_commit(current.pk)
-    return current
 
 
 def _workflow_only() -> ContractError:
