@@ -20,7 +20,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -37,7 +37,7 @@ from qiyue.compliance.hooks import recheck_after_commit
 from qiyue.contracts.models import Contract, ContractState
 from qiyue.documents.blobs import BlobTooLarge, open_blob, put_blob
 from qiyue.documents.extract import extract_text
-from qiyue.documents.models import Document, DocumentKind, DocumentVersion, TextStatus
+from qiyue.documents.models import Blob, Document, DocumentKind, DocumentVersion, TextStatus
 from qiyue.documents.render import page_count
 from qiyue.documents.sniff import UnsupportedFileType, safe_display_name, sniff_path
 from qiyue.search.hooks import reindex_after_commit
@@ -270,6 +270,16 @@ def enqueue_extraction(version_id: int, *, force: bool = False) -> None:
         extract_version_task(version_id)
 
 
+def put_text_blob(pages: Iterable[tuple[int, str, str]], method: str) -> Blob:
+    """Store a version's extracted text, encrypted, in the one format
+    ``queries.version_pages`` reads: ``{"pages": [{number, text, method}], "method"}``."""
+    payload = {
+        "pages": [{"number": n, "text": text, "method": str(m)} for n, text, m in pages],
+        "method": str(method),
+    }
+    return put_blob(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
 def extract_version(version_id: int, *, force: bool = False) -> None:
     """Extract the text of a version and keep it encrypted (the job's body).
 
@@ -299,14 +309,9 @@ def extract_version(version_id: int, *, force: bool = False) -> None:
     text_blob = None
     chars = sum(len(p.text) for p in extraction.pages)
     if extraction.pages:
-        payload = {
-            "pages": [
-                {"number": p.number, "text": p.text, "method": str(p.method)}
-                for p in extraction.pages
-            ],
-            "method": str(extraction.method),
-        }
-        text_blob = put_blob(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        text_blob = put_text_blob(
+            [(p.number, p.text, p.method) for p in extraction.pages], extraction.method
+        )
     status = TextStatus(str(extraction.status))
     with transaction.atomic():
         DocumentVersion.objects.filter(pk=version.pk).update(

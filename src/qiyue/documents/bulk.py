@@ -10,7 +10,6 @@ runs: the version is stored with its text, and the caller indexes the contracts 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.audit.actions import record
 from qiyue.contracts.models import Contract
-from qiyue.documents.actions import CLOSED_STATES, DocumentError, NotAllowed
+from qiyue.documents.actions import CLOSED_STATES, DocumentError, NotAllowed, put_text_blob
 from qiyue.documents.blobs import put_blob
 from qiyue.documents.extract import Method
 from qiyue.documents.models import Document, DocumentKind, DocumentVersion, TextStatus
@@ -83,14 +82,8 @@ def attach_text_documents(
             text = item.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
             raw = text.encode("utf-8")
             blob = put_blob(raw)
-            payload = {
-                "pages": [{"number": 1, "text": text, "method": str(Method.TEXT)}],
-                "method": str(Method.TEXT),
-            }
             text_blob = (
-                put_blob(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-                if text.strip()
-                else None
+                put_text_blob([(1, text, Method.TEXT)], Method.TEXT) if text.strip() else None
             )
             name = safe_display_name(item.name or "document.txt")
             documents.append(
