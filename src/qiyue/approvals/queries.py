@@ -248,19 +248,9 @@ def overdue_tasks(now: Any) -> QuerySet[ApprovalTask]:
 def task_documents(task: ApprovalTask) -> list[Any]:
     """The documents of a task's contract, each with ``latest`` set (for the approver,
     who may see them through the task); two queries."""
-    from qiyue.documents.models import Document, DocumentVersion
+    from qiyue.documents.queries import contract_documents
 
-    docs = list(
-        Document.objects.filter(contract_id=task.contract_id)
-        .prefetch_related(
-            Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"))
-        )
-        .order_by("kind", "id")
-    )
-    for d in docs:
-        versions = list(d.versions.all())
-        d.latest = versions[0] if versions else None  # type: ignore[attr-defined]
-    return docs
+    return contract_documents(task.contract_id)
 
 
 def task_version(task: ApprovalTask, version_pk: int) -> Any:
@@ -285,13 +275,6 @@ def instance_for(user: Any, pk: int) -> ApprovalInstance:
     if approver_may_see(user, instance.contract_id) or may_see_contract(user, instance.contract_id):
         return instance
     raise Http404
-
-
-def roles() -> QuerySet[Any]:
-    """Roles offered as approvers in the workflow editor."""
-    from qiyue.accounts.models import Role
-
-    return Role.objects.order_by("code")
 
 
 def task_as_decided(pk: int) -> ApprovalTask:
