@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from qiyue.accounts.models import ApiToken, Department, User
+from qiyue.accounts.models import ApiToken, Department, Role, User
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:
@@ -21,3 +21,8 @@ def active_users() -> QuerySet[User]:
 
 def user_with_role(pk: int) -> User | None:
     return User.objects.select_related("role", "department").filter(pk=pk).first()
+
+
+def roles() -> QuerySet[Role]:
+    """Every role, by code (pickers in the workflow and compliance rule editors)."""
+    return Role.objects.order_by("code")

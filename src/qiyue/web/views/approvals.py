@@ -15,12 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qiyue.accounts.queries import active_users, departments
+from qiyue.accounts.queries import active_users, departments, roles
 from qiyue.approvals import actions, queries
 from qiyue.approvals.definitions import APPROVER_KINDS, MAX_STEPS, RISK_LEVELS
 from qiyue.approvals.expressions import NAMES
 from qiyue.approvals.models import Quorum, TaskState, Workflow
-from qiyue.approvals.queries import roles
 from qiyue.compliance.models import Severity
 from qiyue.contracts.models import Confidentiality
 from qiyue.contracts.queries import contract_for, contract_types

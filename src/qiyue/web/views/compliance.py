@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qiyue.accounts.models import Role
+from qiyue.accounts.queries import roles
 from qiyue.compliance import actions, queries
 from qiyue.compliance.checks import EXTRACTED_FIELDS, REQUIRED_FIELD_CHOICES
 from qiyue.compliance.models import Rule, RuleKind, Severity
@@ -101,7 +101,7 @@ class RuleForm(forms.Form):
             (k, str(v)) for k, v in EXTRACTED_FIELDS.items()
         ]
         self.fields["approver_role"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (r.code, r.display_name) for r in Role.objects.order_by("code")
+            (r.code, r.display_name) for r in roles()
         ]
         self.fields["required_fields"].choices = [  # type: ignore[attr-defined]
             (k, str(v)) for k, v in REQUIRED_FIELD_CHOICES.items()
