@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +14,7 @@ from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract
 from tests.approvals._workers import decide_in_process, decide_now
 from tests.factories import make_contract
+from tests.processes import in_processes
 
 N = 20
 
@@ -115,27 +113,5 @@ def test_parallel_all_step_completes_once_when_both_approve_at_once(org: Any) ->
 def test_twenty_concurrent_decisions_on_one_task_from_processes(org: Any) -> None:
     contract = _one_step_contract(org)
     task = ApprovalTask.objects.get(contract=contract, assignee=org.manager)
-    settings_dict = connection.settings_dict
-    url = (
-        f"postgres://{settings_dict['USER'] or 'postgres'}"
-        f"{':' + settings_dict['PASSWORD'] if settings_dict['PASSWORD'] else ''}"
-        f"@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}"
-        f"/{settings_dict['NAME']}"
-    )
-    env = {
-        "DJANGO_SETTINGS_MODULE": "qiyue.settings",
-        "DATABASE_URL": url,
-        "QIYUE_DATA_DIR": os.environ.get("QIYUE_DATA_DIR", str(Path.cwd() / "var")),
-    }
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [
-        ctx.Process(target=decide_in_process, args=(env, (org.manager.pk, task.pk), queue))
-        for _ in range(N)
-    ]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(30)
+    results = in_processes(decide_in_process, [(org.manager.pk, task.pk)] * N)
     _check_exactly_one(contract, results)

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import io
 import itertools
-import multiprocessing
-import os
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +18,7 @@ from qiyue.audit.actions import record
 from qiyue.audit.models import AppendOnly, AuditEvent
 from tests.audit._workers import append_events, append_events_in_process
 from tests.factories import make_contract
+from tests.processes import in_processes
 
 WRITERS = 8
 EVENTS_EACH = 10
@@ -175,40 +173,16 @@ def test_concurrent_writers_in_threads_make_one_unbroken_chain(org: Any) -> None
     assert run_audit("verify") == (0, f"ok {total} events\n", "")
 
 
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    return (
-        f"postgres://{s['USER'] or 'postgres'}"
-        f"{':' + s['PASSWORD'] if s['PASSWORD'] else ''}"
-        f"@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    )
-
-
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="processes share a database only on PostgreSQL"
 )
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_in_processes_make_one_unbroken_chain(org: Any) -> None:
     before = AuditEvent.objects.count()
-    env = {
-        "DJANGO_SETTINGS_MODULE": "qiyue.settings",
-        "DATABASE_URL": _test_database_url(),
-        "QIYUE_DATA_DIR": os.environ.get("QIYUE_DATA_DIR", str(Path.cwd() / "var")),
-    }
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [
-        ctx.Process(
-            target=append_events_in_process,
-            args=(env, (org.sales1.pk, EVENTS_EACH, f"p{i}"), queue),
-        )
-        for i in range(WRITERS)
-    ]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(30)
+    results = in_processes(
+        append_events_in_process,
+        [(org.sales1.pk, EVENTS_EACH, f"p{i}") for i in range(WRITERS)],
+    )
     assert results == [""] * WRITERS
     total = before + WRITERS * EVENTS_EACH
     assert ids() == list(range(1, total + 1))

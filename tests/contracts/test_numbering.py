@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import threading
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +14,7 @@ from qiyue.contracts.models import Contract, ContractType, NumberSequence
 from qiyue.contracts.numbering import allocate_number, render, validate_pattern
 from tests.contracts._workers import create_contract_now, create_contracts_in_process
 from tests.factories import make_contract, make_party
+from tests.processes import in_processes
 
 pytestmark = pytest.mark.django_db
 
@@ -138,33 +136,11 @@ def test_concurrent_creations_from_threads_get_unique_gap_free_numbers(org: Any)
 def test_concurrent_creations_from_processes_get_unique_gap_free_numbers(org: Any) -> None:
     party = make_party(org.sales1)
     xs = org.types["XS"]
-    # The child processes must reach the test database, not the configured one.
-    settings_dict = connection.settings_dict
-    url = (
-        f"postgres://{settings_dict['USER'] or 'postgres'}"
-        f"{':' + settings_dict['PASSWORD'] if settings_dict['PASSWORD'] else ''}"
-        f"@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}"
-        f"/{settings_dict['NAME']}"
+    results = in_processes(
+        create_contracts_in_process,
+        [(org.sales1.pk, party.pk, xs.pk)] * CONCURRENT_CREATIONS,
+        timeout=60,
     )
-    env = {
-        "DJANGO_SETTINGS_MODULE": "qiyue.settings",
-        "DATABASE_URL": url,
-        "QIYUE_DATA_DIR": os.environ.get("QIYUE_DATA_DIR", str(Path.cwd() / "var")),
-    }
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [
-        ctx.Process(
-            target=create_contracts_in_process,
-            args=(env, (org.sales1.pk, party.pk, xs.pk), queue),
-        )
-        for _ in range(CONCURRENT_CREATIONS)
-    ]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(30)
     numbers = [number for number, _error in results if number]
     errors = [error for number, error in results if not number]
     assert errors == []
