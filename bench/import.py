@@ -133,15 +133,15 @@ def main() -> None:
 
     def timed_import(*, index: bool, audit: bool = True) -> float:
         rows = make_rows()
-        original = bulk.record
+        original = bulk.record_many
         if not audit:
-            bulk.record = lambda **kw: None  # type: ignore[assignment]
+            bulk.record_many = lambda **kw: []  # type: ignore[assignment]
         try:
             start = time.perf_counter()
             result = bulk.import_contracts(admin, rows, batch_size=args.batch, index=index)
             elapsed = time.perf_counter() - start
         finally:
-            bulk.record = original
+            bulk.record_many = original
         assert not result.errors and len(result.created) == args.rows, result.errors[:3]
         return elapsed / args.rows
 

@@ -313,3 +313,41 @@ def test_a_csv_cell_with_a_long_document_text_is_read_and_the_rows_after_it_too(
     )
     assert [line for line, _row in rows] == [2, 3]
     assert "__error__" not in rows[0][1] and len(rows[0][1]["document_text"]) == len(text)
+
+
+def test_a_blocked_customer_is_refused_and_the_others_resolved_in_two_queries(
+    org: SimpleNamespace, django_assert_max_num_queries: Any
+) -> None:
+    make_party(org.sales1, name="冻结客户有限公司", status="blocked")
+    for n in range(12):
+        make_party(org.sales1, name=f"客户{n}号有限公司")
+    rows = [{"title": f"c{n}", "type": "XS", "customer": f"客户{n}号有限公司"} for n in range(12)]
+    rows.append({"title": "blocked", "type": "XS", "customer": "冻结客户有限公司"})
+    from qiyue.contracts.bulk import _Checker
+
+    checker = _Checker(org.sales1)
+    checker.prefetch([{"customer": "客户0号有限公司"}])  # loads the user's scope once
+    with django_assert_max_num_queries(2):  # eleven more customers and a blocked one
+        checker.prefetch(rows)
+    with translation.override("en"):
+        result = import_contracts(org.sales1, rows)
+    assert len(result.created) == 12
+    assert [e.errors for e in result.errors] == [
+        {"customer": "This customer is blocked; no new contracts."}
+    ]
+
+
+def test_an_import_leaves_the_audit_chain_intact(org: SimpleNamespace) -> None:
+    from qiyue.audit.integrity import verify
+
+    rows = [{"title": f"合同{n}", "type": "XS", "customer": f"链客户{n % 3}"} for n in range(40)]
+    result = import_contracts(org.admin, rows, batch_size=15)
+    assert len(result.created) == 40
+    events = list(
+        AuditEvent.objects.filter(
+            action="contract.created", target_id__in=[str(i) for i in result.created]
+        )
+    )
+    assert sorted(int(e.target_id) for e in events) == sorted(result.created)
+    report = verify()
+    assert report.ok, report.problem

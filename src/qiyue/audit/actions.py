@@ -2,7 +2,8 @@
 transaction, so the event exists if and only if the change does; reads (a contract
 viewed, a document downloaded, an export) call :func:`record_read`.
 
-How an event joins the chain (one SELECT of the head, one INSERT):
+How an event joins the chain (one SELECT of the head, one INSERT; ``record_many`` appends
+many events of one action with one SELECT and multi-row INSERTs):
 
 1. Take the chain lock for the rest of the transaction. PostgreSQL:
    ``pg_advisory_xact_lock(CHAIN_LOCK)``, taken before the head is read, so under READ
@@ -29,6 +30,7 @@ them queue instead of fail. The cost is that writers are serialized from their
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -37,6 +39,7 @@ from django.utils import timezone
 
 from qiyue.audit import chain
 from qiyue.audit.models import AuditEvent
+from qiyue.lib.bulksql import insert_rows
 
 # The key of the PostgreSQL advisory lock that serializes appends: b"qiyueaud".
 CHAIN_LOCK = int.from_bytes(b"qiyueaud", "big")
@@ -98,40 +101,86 @@ def record(
     target: models.Model,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Append one event; see the module's documentation."""
     conn = connections[DEFAULT_DB_ALIAS]
-    if not conn.in_atomic_block:
-        raise AuditOutsideTransaction(action)
     known = actor is not None and actor.pk
-    data, data_text = chain.normalize_data(data)
-    fields: dict[str, Any] = {
-        "at": timezone.now(),
-        "actor_id": actor.pk if known else None,
-        "actor_name": actor.get_username() if known else "system",
-        "action": action,
-        "target_type": target._meta.model_name or "",
-        "target_id": str(target.pk),
-        "data": data,
-    }
-    _check_lock(conn)
-    with conn.cursor() as cursor:
-        prev_id, prev_hash = _read_head(conn, cursor)
-        fields["id"] = prev_id + 1
-        fields["hash"] = chain.event_hash(prev_hash, **fields)
-        fields["prev_hash"] = prev_hash
-        # The values as the model's fields would convert them; only two need it.
-        values = dict(fields)
-        values["at"] = conn.ops.adapt_datetimefield_value(fields["at"])
-        values["data"] = (
-            data_text  # SQLite stores JSON as text; this text is what the field would write
-            if conn.vendor == "sqlite"
-            else conn.ops.adapt_json_value(data, DjangoJSONEncoder)
-        )
-        _lock, _head, insert_sql, names = _sql(conn.vendor)
-        cursor.execute(insert_sql, [values[n] for n in names])
+    [fields] = _append(conn, actor, action, target._meta.model_name or "", [(target.pk, data)])
+    _lock, _head, _insert, names = _sql(conn.vendor)
     event = AuditEvent.from_db(conn.alias, names, [fields[n] for n in names])
     if known:
         event.actor = actor  # saves a query for callers that read event.actor
     return event
+
+
+def record_many(
+    *,
+    actor: Any,
+    action: str,
+    model: type[models.Model],
+    items: Sequence[tuple[Any, dict[str, Any] | None]],
+) -> None:
+    """Append one event per ``(pk, data)`` of ``items``, in order, all by ``actor`` with
+    ``action`` on rows of ``model`` (a bulk import's ``contract.created`` for each
+    contract): the lock and the head read once, the links computed here, multi-row
+    INSERTs (``lib.bulksql``), no model instances. The events are the same, link for link, as
+    ``record()`` called once per item."""
+    if items:
+        _append(connections[DEFAULT_DB_ALIAS], actor, action, model._meta.model_name or "", items)
+
+
+def _append(
+    conn: Any,
+    actor: Any,
+    action: str,
+    target_type: str,
+    items: Sequence[tuple[Any, dict[str, Any] | None]],
+) -> list[dict[str, Any]]:
+    """Insert the events and return their fields (as the model holds them)."""
+    if not conn.in_atomic_block:
+        raise AuditOutsideTransaction(action)
+    known = actor is not None and actor.pk
+    actor_id = actor.pk if known else None
+    actor_name = actor.get_username() if known else "system"
+    at = timezone.now()
+    at_db = conn.ops.adapt_datetimefield_value(at)
+    sqlite = conn.vendor == "sqlite"
+    _check_lock(conn)
+    _lock, _head, insert_sql, names = _sql(conn.vendor)
+    out: list[dict[str, Any]] = []
+    params: list[list[Any]] = []
+    with conn.cursor() as cursor:
+        prev_id, prev_hash = _read_head(conn, cursor)
+        for pk, raw in items:
+            data, data_text = chain.normalize_data(raw)
+            fields: dict[str, Any] = {
+                "id": prev_id + 1,
+                "at": at,
+                "actor_id": actor_id,
+                "actor_name": actor_name,
+                "action": action,
+                "target_type": target_type,
+                "target_id": str(pk),
+                "data": data,
+            }
+            fields["hash"] = chain.event_hash(prev_hash, **fields)
+            fields["prev_hash"] = prev_hash
+            # The values as the model's fields would convert them; only two need it.
+            values = dict(fields)
+            values["at"] = at_db
+            values["data"] = (
+                data_text  # SQLite stores JSON as text; this is what the field would write
+                if sqlite
+                else conn.ops.adapt_json_value(data, DjangoJSONEncoder)
+            )
+            params.append([values[n] for n in names])
+            out.append(fields)
+            prev_id, prev_hash = fields["id"], fields["hash"]
+        if len(params) == 1:
+            cursor.execute(insert_sql, params[0])
+    if len(params) > 1:
+        meta = AuditEvent._meta
+        insert_rows(conn, meta.db_table, [f.column for f in meta.concrete_fields], params)
+    return out
 
 
 def record_read(

@@ -124,6 +124,16 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
+def counterparty_error(party: Party | None) -> str:
+    """Why a contract may not name this customer ("" when it may); ``None`` stands for
+    a customer that does not exist or that the actor may not see."""
+    if party is None:
+        return _("Choose a customer you can see.")
+    if party.status == Party.Status.BLOCKED:
+        return _("This customer is blocked; no new contracts.")
+    return ""
+
+
 def clean_contract_data(
     *, actor: User, data: dict[str, Any], current: Contract | None = None
 ) -> dict[str, Any]:
@@ -156,10 +166,10 @@ def clean_contract_data(
         try:
             party = Party.objects.visible_to(actor, "view").get(pk=_to_int(data["counterparty"]))
         except (ValueError, TypeError, Party.DoesNotExist):
-            errors["counterparty"] = _("Choose a customer you can see.")
+            errors["counterparty"] = counterparty_error(None)
         else:
-            if party.status == Party.Status.BLOCKED:
-                errors["counterparty"] = _("This customer is blocked; no new contracts.")
+            if problem := counterparty_error(party):
+                errors["counterparty"] = problem
             out["counterparty"] = party
 
     if "owner" in data:

@@ -6,7 +6,8 @@ per distinct value (the checks depend only on the value and the actor, so their 
 cached for the import). Customers named in a row that do not exist yet are created with
 ``create_party`` (the actor needs ``party.create``). Valid rows are written in batches:
 one transaction per batch with the numbers allocated as one block per contract type, the
-contracts inserted together, and one ``contract.created`` audit event per contract. After
+contracts inserted together, and one ``contract.created`` audit event per contract
+(written together by ``record_many``). After
 each commit the batch's contracts are indexed for search together, in this process.
 
 Rows come from :func:`read_rows` (CSV with a header line, or JSON Lines) as
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,13 +35,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiyue.accounts.models import User
-from qiyue.audit.actions import record
+from qiyue.audit.actions import record_many
 from qiyue.compliance.hooks import recheck_many_after_commit
 from qiyue.contracts.actions import (
     ALL_FIELDS,
     ContractError,
     NotAllowed,
     clean_contract_data,
+    counterparty_error,
 )
 from qiyue.contracts.models import (
     Contract,
@@ -49,6 +52,7 @@ from qiyue.contracts.models import (
 )
 from qiyue.contracts.numbering import allocate_numbers
 from qiyue.documents.bulk import MAX_TEXT_CHARS
+from qiyue.lib.bulksql import insert_rows
 from qiyue.lib.text import normalize_company_name
 from qiyue.parties.actions import PartyError, create_party
 from qiyue.parties.models import Party
@@ -200,13 +204,36 @@ class _Checker:
                 self.types[value] = self._clean_one("contract_type", found.pk)
         return self.types[value]
 
-    def _party(self, name: str) -> Party | str | None:
-        """The customer of this name; None when it is to be created; or an error."""
+    def _key(self, name: str) -> str:
         key = self.keys.get(name)
         if key is None:
             key = self.keys[name] = normalize_company_name(name)
-        if key not in self.parties:
-            found = Party.objects.filter(normalized_name=key).order_by("pk").first()
+        return key
+
+    def prefetch(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Look up the customers named in ``rows`` that are not known yet, with two
+        queries (the first customer of each normalized name; which of them the actor may
+        see) instead of two per name."""
+        names: dict[str, str] = {}
+        for row in rows:
+            name = row.get("customer")
+            name = "" if name is None else str(name).strip()
+            if name and len(name) <= 200:
+                key = self._key(name)
+                if key not in self.parties:
+                    names.setdefault(key, name)
+        if not names:
+            return
+        first: dict[str, Party] = {}
+        for party in Party.objects.filter(normalized_name__in=list(names)).order_by("-pk"):
+            first[party.normalized_name] = party  # the lowest pk wins
+        visible = set(
+            Party.objects.visible_to(self.actor, "view")
+            .filter(pk__in=[p.pk for p in first.values()])
+            .values_list("pk", flat=True)
+        )
+        for key, name in names.items():
+            found = first.get(key)
             if found is None:
                 self.parties[key] = (
                     None
@@ -214,7 +241,14 @@ class _Checker:
                     else _("No such customer: %(name)s") % {"name": name}
                 )
             else:
-                self.parties[key] = self._clean_one("counterparty", found.pk)
+                shown = found if found.pk in visible else None
+                self.parties[key] = counterparty_error(shown) or found
+
+    def _party(self, name: str) -> Party | str | None:
+        """The customer of this name; None when it is to be created; or an error."""
+        key = self._key(name)
+        if key not in self.parties:
+            self.prefetch([{"customer": name}])
         return self.parties[key]
 
     def _owner(self, username: str) -> User | str:
@@ -365,22 +399,17 @@ def _write_batch(
             ]
         )
     documents: list[tuple[int, tuple[str, str]]] = []
-    target = Contract()  # record() reads only the model and the pk of its target
+    events: list[tuple[int, dict[str, Any]]] = []
     for pk, p, v in zip(ids, rows, values, strict=True):
-        target.pk = pk
         after = {k: _plain(v[k]) for k in [*p.cleaned.keys(), "owner", "number", "state"]}
         after["contract_type"] = v["contract_type"]
         after["counterparty"] = v["counterparty"]
         if p.tags:
             after["tags"] = p.tags
-        record(
-            actor=actor,
-            action="contract.created",
-            target=target,
-            data={"after": after, "via": "import"},
-        )
+        events.append((pk, {"after": after, "via": "import"}))
         if p.document is not None:
             documents.append((pk, p.document))
+    record_many(actor=actor, action="contract.created", model=Contract, items=events)
     result.created += ids
     return ids, documents
 
@@ -391,14 +420,12 @@ def _plain(value: Any) -> Any:
 
 
 @functools.cache
-def _insert_sql(vendor: str) -> tuple[str, tuple[tuple[str, Callable[[Any], Any]], ...]]:
-    """The INSERT of a contract row and, per column, the attribute name and the
-    conversion to the database value; written once, since through the ORM's compiler a
-    bulk insert costs several times what the database does (``bench/import.py``)."""
-    q = connection.ops.quote_name
+def _insert_columns(vendor: str) -> tuple[tuple[str, str, Callable[[Any], Any]], ...]:
+    """Per column of a contract row: the field name, the column and the conversion to
+    the database value; worked out once, since through the ORM's compiler a bulk insert
+    costs several times what the database does (``bench/import.py``)."""
     ops = connection.ops
-    columns: list[tuple[str, Callable[[Any], Any]]] = []
-    db_columns: list[str] = []
+    columns: list[tuple[str, str, Callable[[Any], Any]]] = []
     for f in Contract._meta.concrete_fields:
         if f.primary_key:
             continue
@@ -414,12 +441,8 @@ def _insert_sql(vendor: str) -> tuple[str, tuple[tuple[str, Callable[[Any], Any]
             convert = ops.adapt_datefield_value
         else:
             convert = _same
-        columns.append((f.name, convert))
-        db_columns.append(q(f.column))
-    table = q(Contract._meta.db_table)
-    names = ", ".join(db_columns)
-    marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(columns)  # noqa: S608
+        columns.append((f.name, f.column, convert))
+    return tuple(columns)
 
 
 def _same(value: Any) -> Any:
@@ -437,19 +460,31 @@ def _defaults() -> dict[str, Any]:
 
 def _insert(rows: list[dict[str, Any]]) -> list[int]:
     """Insert contract rows (field name → value; other fields take their defaults) and
-    return their ids in order (found again by their unique numbers)."""
-    sql, columns = _insert_sql(connection.vendor)
+    return their ids in order (matched on their unique numbers)."""
+    columns = _insert_columns(connection.vendor)
     defaults = _defaults()
+    now = rows[0]["created_at"]
+    now_db = connection.ops.adapt_datetimefield_value(now)
     params = []
     for row in rows:
         params.append(
-            [convert(row[name] if name in row else defaults[name]) for name, convert in columns]
+            [
+                now_db
+                if (value := row[name] if name in row else defaults[name]) is now
+                else convert(value)
+                for name, _column, convert in columns
+            ]
         )
-    with connection.cursor() as cur:
-        cur.executemany(sql, params)
-    numbers = [row["number"] for row in rows]
-    found = dict(Contract.objects.filter(number__in=numbers).values_list("number", "pk"))
-    return [found[n] for n in numbers]
+    found = dict(
+        insert_rows(
+            connection,
+            Contract._meta.db_table,
+            [column for _name, column, _convert in columns],
+            params,
+            returning=("number", "id"),
+        )
+    )
+    return [found[row["number"]] for row in rows]
 
 
 class _Refused(Exception):
@@ -482,15 +517,22 @@ def import_contracts(
     checker = _Checker(actor)
     result = ImportResult()
 
-    def prepared() -> Iterator[_Prepared]:
+    def numbered() -> Iterator[tuple[int, dict[str, Any]]]:
         for number, item in enumerate(rows, start=1):
             line, row = item if isinstance(item, tuple) else (number, item)
-            result.rows += 1
-            checked = checker.check(line, row if isinstance(row, dict) else {})
-            if isinstance(checked, RowError):
-                result.errors.append(checked)
-            else:
-                yield checked
+            yield line, row if isinstance(row, dict) else {}
+
+    def prepared() -> Iterator[_Prepared]:
+        source = numbered()
+        while chunk := list(itertools.islice(source, batch_size)):
+            checker.prefetch(row for _line, row in chunk)
+            for line, row in chunk:
+                result.rows += 1
+                checked = checker.check(line, row)
+                if isinstance(checked, RowError):
+                    result.errors.append(checked)
+                else:
+                    yield checked
 
     def write(batch: list[_Prepared]) -> None:
         with transaction.atomic():

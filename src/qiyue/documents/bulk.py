@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qiyue.audit.actions import record
+from qiyue.audit.actions import record_many
 from qiyue.contracts.models import Contract
 from qiyue.documents.actions import CLOSED_STATES, DocumentError, NotAllowed, put_text_blob
 from qiyue.documents.blobs import put_blob
@@ -120,22 +120,27 @@ def attach_text_documents(
         for document, version in zip(documents, versions, strict=True):
             version.document = document
         DocumentVersion.objects.bulk_create(versions)
-        for document, version in zip(documents, versions, strict=True):
-            record(
-                actor=actor,
-                action="document.uploaded",
-                target=Contract(pk=document.contract_id),
-                data={
-                    "document": document.pk,
-                    "kind": document.kind,
-                    "version": 1,
-                    "version_id": version.pk,
-                    "name": document.title,
-                    "size": version.size,
-                    "sha256": version.blob.sha256,
-                    "text": "imported",
-                },
-            )
+        record_many(
+            actor=actor,
+            action="document.uploaded",
+            model=Contract,
+            items=[
+                (
+                    document.contract_id,
+                    {
+                        "document": document.pk,
+                        "kind": document.kind,
+                        "version": 1,
+                        "version_id": version.pk,
+                        "name": document.title,
+                        "size": version.size,
+                        "sha256": version.blob.sha256,
+                        "text": "imported",
+                    },
+                )
+                for document, version in zip(documents, versions, strict=True)
+            ],
+        )
         if after_commit is not None:
             ids = sorted(wanted)
             transaction.on_commit(lambda: after_commit(ids), robust=True)
