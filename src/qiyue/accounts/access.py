@@ -85,6 +85,34 @@ def scope_q(
     return q
 
 
+def scope_key(user: Any, action: str, *, actions: dict[str, str]) -> tuple[Any, ...]:
+    """Everything :func:`scope_q` reads of ``user`` for ``action``, as a hashable key:
+    two calls with equal keys build the same filter (the same SQL with the same
+    parameters), so a caller may keep what it compiled from the filter under this key.
+    Shares are a subquery of the filter, so a new share changes the rows it selects, not
+    the filter or its key. Keep in step with :func:`scope_q`."""
+    if action not in actions:
+        raise UnknownAction(action)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return (action, None)
+    allowed = user.has_perm_code(actions[action])
+    if not allowed or user.is_superuser:
+        return (action, user.pk, allowed, user.is_superuser)
+    scope = user.role.data_scope if user.role else DataScope.OWN
+    dept = user.department
+    heads = tuple(headed_paths(user)) if action in HEAD_ACTIONS else ()
+    return (
+        action,
+        user.pk,
+        allowed,
+        False,
+        scope,
+        dept.pk if dept is not None else None,
+        dept.path if dept is not None else None,
+        heads,
+    )
+
+
 def headed_paths(user: Any) -> list[str]:
     """Tree paths of the departments the user heads, cached on the user object."""
     cached = getattr(user, "_qiyue_headed_paths", None)

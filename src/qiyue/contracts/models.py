@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.accounts.access import CONTRACT_ACTIONS, scope_q
+from qiyue.accounts.access import CONTRACT_ACTIONS, scope_key, scope_q
 from qiyue.lib.money import CURRENCIES
 
 
@@ -125,6 +125,13 @@ class ContractQuerySet(models.QuerySet["Contract"]):
     def visible_to(self, user: Any, action: str = "view") -> ContractQuerySet:
         q = scope_q(user, action, actions=CONTRACT_ACTIONS, shared=_shared_contract_ids)
         return self.none() if q is None else self.filter(q)
+
+
+def visibility_key(user: Any, action: str = "view") -> tuple[Any, ...]:
+    """Equal for two users (or two requests of one user) whose
+    ``Contract.objects.visible_to(user, action)`` compiles to the same SQL and
+    parameters (``access.scope_key``)."""
+    return scope_key(user, action, actions=CONTRACT_ACTIONS)
 
 
 class Contract(models.Model):

@@ -47,7 +47,12 @@ def _fold_char(ch: str) -> str:
 
 
 def match_window(
-    text: str, pattern: re.Pattern[str], *, before: int = 41, length: int = 162
+    text: str,
+    pattern: re.Pattern[str],
+    *,
+    before: int = 41,
+    length: int = 162,
+    folded: str | None = None,
 ) -> str | None:
     """The ``length`` characters of ``text`` from ``before`` characters ahead of the
     first match of ``pattern`` in its folded form, for making a snippet (40 characters
@@ -55,8 +60,9 @@ def match_window(
     beyond) without folding a whole document character by character; None when nothing
     matches. The whole text when folding moved characters (its length changed) or when
     the cut would change where the first match is, so the snippet is the same either
-    way."""
-    folded = fold(text)
+    way. ``folded`` is ``fold(text)`` when the caller has it already."""
+    if folded is None:
+        folded = fold(text)
     if len(folded) != len(text):
         return text
     found = pattern.search(folded)

@@ -10,6 +10,8 @@ import dataclasses
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +22,14 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from qiyue.contracts.models import Contract, Tag
+from qiyue.contracts.models import Contract, Tag, visibility_key
 from qiyue.contracts.queries import ContractFilters, apply_filters
-from qiyue.documents.queries import text_blob_pages
 from qiyue.parties.models import Party
 from qiyue.search.analysis import fold, match_window
 from qiyue.search.backends import get_backend
 from qiyue.search.backends.base import SORT_COLUMNS
 from qiyue.search.indexing import field_texts, latest_texts
+from qiyue.search.pagecache import page_texts
 from qiyue.search.query import SearchError, parse
 from qiyue.search.snippets import (
     Snippet,
@@ -81,6 +83,38 @@ def _may_match(text: str, pattern: re.Pattern[str]) -> bool:
     return len(folded) != len(text) or pattern.search(folded) is not None
 
 
+# The SQL of the contracts a user may see with the given filters, by the user's
+# visibility key and the filters: building and compiling that queryset took as long as a
+# selective search statement (bench/search.py). Per process; a key holds everything the
+# SQL depends on, so an entry never goes stale, it only falls out of use.
+_ALLOWED_SQL: OrderedDict[tuple[Any, ...], tuple[str, tuple[Any, ...]] | None] = OrderedDict()
+_ALLOWED_SQL_SIZE = 512
+_allowed_lock = threading.Lock()
+
+
+def _allowed_sql(backend: Any, user: Any, f: ContractFilters) -> tuple[str, tuple[Any, ...]] | None:
+    """``backend.allowed_sql`` of the contracts ``user`` may see filtered by ``f``
+    (``("", ())`` for someone who sees every contract and filters nothing; None for
+    someone who may see none)."""
+    key = (visibility_key(user, "view"), repr(f), connection.vendor)
+    with _allowed_lock:
+        if key in _ALLOWED_SQL:
+            _ALLOWED_SQL.move_to_end(key)
+            return _ALLOWED_SQL[key]
+    allowed: Any = apply_filters(Contract.objects.visible_to(user, "view"), f)
+    if allowed.query.is_empty():  # may see no contract at all
+        return None
+    if not allowed.query.where:
+        # Sees every contract and filters nothing: an IN over every id would only cost.
+        allowed = None
+    made = backend.allowed_sql(allowed)
+    with _allowed_lock:
+        _ALLOWED_SQL[key] = made
+        while len(_ALLOWED_SQL) > _ALLOWED_SQL_SIZE:
+            _ALLOWED_SQL.popitem(last=False)
+    return made
+
+
 def search_for(
     user: Any,
     q: str,
@@ -104,14 +138,11 @@ def search_for(
     if not parsed.positive:
         return results
     f = dataclasses.replace(filters or ContractFilters(), q="")
-    allowed: Any = apply_filters(Contract.objects.visible_to(user, "view"), f)
-    if not allowed.query.where:
-        # Sees every contract and filters nothing: an IN over every id would only cost
-        # (a none() queryset has a where clause, so it never gets here).
-        allowed = None
-    hits, total = get_backend().search(
-        parsed, allowed=allowed, sort=sort, limit=page_size, offset=offset
-    )
+    backend = get_backend()
+    allowed = _allowed_sql(backend, user, f)
+    if allowed is None:
+        return results
+    hits, total = backend.search_in(parsed, *allowed, sort=sort, limit=page_size, offset=offset)
     results.total = total
     if not hits:
         return results
@@ -176,21 +207,21 @@ def search_for(
                 if version.text_blob is None:
                     continue
                 try:
-                    pages = text_blob_pages(version.text_blob)
+                    pages = page_texts(version.text_blob)
                 except Exception:
                     log.exception(
                         "search: cannot read the text of document version %s", version.version_id
                     )
                     continue
                 for text_page in pages:
-                    window = match_window(str(text_page.get("text", "")), pattern)
+                    window = match_window(text_page.text, pattern, folded=text_page.folded)
                     html = highlight(window, pattern) if window is not None else None
                     if html is not None:
                         where = {
                             "document_id": version.document_id,
                             "document": version.document_title,
                             "version": version.version_number,
-                            "page": text_page.get("number"),
+                            "page": text_page.number,
                         }
                         snippets[pk] = Snippet(mark_safe(html), where)  # escaped by highlight()
                         break

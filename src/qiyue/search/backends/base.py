@@ -86,9 +86,25 @@ class SearchBackend(ABC):
     ) -> tuple[list[Hit], int]:
         """The hits among ``allowed`` (a queryset of contracts, already filtered; None
         means every contract), best first or by ``sort``, and their total count."""
+        in_allowed, allowed_params = self.allowed_sql(allowed) if query.positive else ("", ())
+        return self.search_in(
+            query, in_allowed, allowed_params, sort=sort, limit=limit, offset=offset
+        )
+
+    def search_in(
+        self,
+        query: ParsedQuery,
+        in_allowed: str,
+        allowed_params: tuple[Any, ...],
+        *,
+        sort: str = "relevance",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[Hit], int]:
+        """:meth:`search` with the allowed contracts given as the SQL that
+        :meth:`allowed_sql` made of them (which a caller may keep and reuse)."""
         if not query.positive:
             return [], 0
-        in_allowed, allowed_params = self.allowed_sql(allowed)
         return self._search(query, in_allowed, allowed_params, sort, limit, offset)
 
     @abstractmethod
