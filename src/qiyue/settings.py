@@ -34,7 +34,10 @@ try:
     LOGIN_LOCKOUT_SECONDS = env_int("QIYUE_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
     LANGUAGE_CODE = env_choice("QIYUE_LANGUAGE", "zh-hans", ["zh-hans", "en"])
     TIME_ZONE = env_str("QIYUE_TIME_ZONE", "Asia/Shanghai")
-    DB_CONN_MAX_AGE = env_int("QIYUE_DB_CONN_MAX_AGE", 0, minimum=0)
+    # Connections are kept between requests (each server thread holds one), checked
+    # before reuse: opening one per request cost more than the list API's query
+    # (bench/api_list.py). 0 closes them after every request.
+    DB_CONN_MAX_AGE = env_int("QIYUE_DB_CONN_MAX_AGE", 300, minimum=0)
     LOG_LEVEL = env_choice(
         "QIYUE_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
     )
@@ -190,7 +193,11 @@ TEMPLATES = [
 ]
 
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=DB_CONN_MAX_AGE)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _database_url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+        )
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str(
             "QIYUE_TEST_DATABASE", "test_qiyue"
@@ -204,6 +211,8 @@ else:
             # the same WAL + IMMEDIATE locking as production, and concurrent writers
             # queue on the busy timeout instead of failing with "table is locked".
             "TEST": {"NAME": str(DATA_DIR / "test_qiyue.sqlite3")},
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 

@@ -159,10 +159,11 @@ def _pinned(client: Client, url: str, size: int, django_assert_num_queries: Any,
     assert len(response.json()["items"]) == size
 
 
-# token + user, headed departments, the page, its tags
-CONTRACT_LIST_QUERIES = 4
-# token + user, headed departments, the page
-PARTY_LIST_QUERIES = 3
+# token + user with role, department and headed departments (one statement), the page,
+# its tags
+CONTRACT_LIST_QUERIES = 3
+# token + user (one statement), the page
+PARTY_LIST_QUERIES = 2
 
 
 @pytest.mark.parametrize("size", [5, 50])

@@ -120,7 +120,7 @@ def test_head_who_may_only_view_gets_403_on_decisions(
     assert Contract.objects.get(pk=contract.pk).amount == Decimal("1.00")
 
 
-LIST_QUERIES = 5  # token, departments, contract, its tags, proposals (visibility: subquery)
+LIST_QUERIES = 4  # token with user and departments, contract, tags, proposals (visibility subquery)
 
 
 def test_list_costs_the_same_queries_whatever_its_size(

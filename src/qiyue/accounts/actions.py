@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from qiyue.accounts.models import ApiToken, Department, LoginFailure, Role, User, hash_token
 from qiyue.accounts.permissions import ALL_PERMS, BUILTIN_ROLES, DataScope
+from qiyue.accounts.queries import token_owner
 from qiyue.audit.actions import record
 
 TOKEN_PREFIX = "qy_"  # noqa: S105 - a marker, not a secret
@@ -199,18 +200,14 @@ def authenticate_token(raw: str) -> User | None:
     """The active user a raw bearer token belongs to, or None. Marks it used."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__role", "user__department")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    found = token_owner(hash_token(raw))
+    if found is None or not found.user.is_active:
         return None
     now = timezone.now()
     # Only touch the row once a minute so busy integrations do not write on every call.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=found.token_id).update(last_used_at=now)
+    return found.user
 
 
 def login_locked(username: str, ip: str | None) -> bool:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
@@ -20,9 +21,17 @@ from django.utils.translation import gettext as _
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.queries import history_of
 from qiyue.contracts.lifecycle import FROZEN_STATES, transitions_from
-from qiyue.contracts.models import Contract, ContractShare, ContractState, ContractType, Tag
+from qiyue.contracts.models import (
+    Contract,
+    ContractShare,
+    ContractState,
+    ContractType,
+    Tag,
+    visibility_key,
+)
 from qiyue.lib.errors import FieldErrors
 from qiyue.lib.money import MoneyError, parse_amount
+from qiyue.lib.prepared import NO_CURSOR, prepared
 
 SORTS = {
     "number": "number",
@@ -356,22 +365,34 @@ LIST_VALUES = (
 def contract_values_page_after(
     user: Any, filters: ContractFilters, *, after_id: int | None, size: int
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Keyset page as dicts (LIST_VALUES plus ``tags``), newest id first; two queries."""
-    qs = apply_filters(Contract.objects.visible_to(user, "view"), filters).order_by("-id")
-    if after_id is not None:
-        qs = qs.filter(id__lt=after_id)
-    rows = list(qs.values(*LIST_VALUES)[: size + 1])
+    """Keyset page as dicts (LIST_VALUES plus ``tags``), newest id first; two queries.
+
+    The page's statement is compiled once per visibility key, filters and size (in this
+    thread) and run again with the cursor changed (``lib.prepared``)."""
+
+    def build(cursor: int) -> QuerySet[Contract]:
+        qs = apply_filters(Contract.objects.visible_to(user, "view"), filters)
+        return qs.filter(id__lt=cursor).order_by("-id").values(*LIST_VALUES)[: size + 1]
+
+    key = ("contract_values_page", visibility_key(user, "view"), repr(filters), size)
+    rows = prepared(key, build).run(NO_CURSOR if after_id is None else after_id)
     more = len(rows) > size
     rows = rows[:size]
     tags: dict[int, list[str]] = {r["id"]: [] for r in rows}
     if rows:
-        pairs = (
-            Contract.tags.through.objects.filter(contract_id__in=list(tags))
-            .order_by("tag__name")
-            .values_list("contract_id", "tag__name")
+        through = Contract.tags.through._meta
+        q = connection.ops.quote_name
+        sql = (
+            f"SELECT ct.{q(through.get_field('contract').column)}, t.{q('name')} "  # noqa: S608
+            f"FROM {q(through.db_table)} ct JOIN {q(Tag._meta.db_table)} t "
+            f"ON t.{q('id')} = ct.{q(through.get_field('tag').column)} "
+            f"WHERE ct.{q(through.get_field('contract').column)} "
+            f"IN ({', '.join(['%s'] * len(tags))}) ORDER BY t.{q('name')}"
         )
-        for contract_id, name in pairs:
-            tags[contract_id].append(name)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(tags))
+            for contract_id, name in cursor.fetchall():
+                tags[contract_id].append(name)
     for row in rows:
         row["tags"] = tags[row["id"]]
     return rows, more
