@@ -220,11 +220,13 @@ class PostgresBackend(SearchBackend):
         try:
             with transaction.atomic(), connection.cursor() as cur:
                 limit_ms = max(1, int(base.TIME_LIMIT_SECONDS * 1000))
-                cur.execute(f"SET LOCAL statement_timeout = {limit_ms}")
                 # The vectors live out of line (TOAST), which the planner does not cost:
                 # on small tables it picks a sequential scan that detoasts every vector
-                # instead of the GIN index. Only for this statement.
-                cur.execute("SET LOCAL enable_seqscan = off")
+                # instead of the GIN index. Only for this statement; both settings in
+                # one round trip (no parameters, so one simple-protocol message).
+                cur.execute(
+                    f"SET LOCAL statement_timeout = {limit_ms:d}; SET LOCAL enable_seqscan = off"
+                )
                 cur.execute(sql, sql_params)
                 rows = cur.fetchall()
                 hits = [Hit(int(r[0]), float(r[1])) for r in rows]
@@ -233,8 +235,11 @@ class PostgresBackend(SearchBackend):
                 else:
                     cur.execute(f"{cte} SELECT count(*) FROM m", params)
                     total = int(cur.fetchone()[0])
-                cur.execute("SET LOCAL statement_timeout TO DEFAULT")
-                cur.execute("SET LOCAL enable_seqscan TO DEFAULT")
+                # Inside a caller's transaction this block is a savepoint, and SET LOCAL
+                # lasts until the outer transaction ends: put both back.
+                cur.execute(
+                    "SET LOCAL statement_timeout TO DEFAULT; SET LOCAL enable_seqscan TO DEFAULT"
+                )
         except OperationalError as exc:
             if "statement timeout" not in str(exc):
                 raise
