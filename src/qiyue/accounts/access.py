@@ -118,5 +118,12 @@ def headed_paths(user: Any) -> list[str]:
     cached = getattr(user, "_qiyue_headed_paths", None)
     if cached is None:
         cached = list(user.headed_departments.values_list("path", flat=True))
-        user._qiyue_headed_paths = cached
+        remember_headed_paths(user, cached)
     return cached
+
+
+def remember_headed_paths(user: Any, paths: list[str]) -> None:
+    """Cache the paths :func:`headed_paths` would read, for a loader that read them
+    together with the user (``accounts.queries.token_owner``): sorted, as the
+    departments' default ordering gives them."""
+    user._qiyue_headed_paths = sorted(paths)

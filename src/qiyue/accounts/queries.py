@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.db.models import Model, QuerySet
 
+from qiyue.accounts.access import remember_headed_paths
 from qiyue.accounts.models import ApiToken, Department, Role, User
 
 
@@ -107,7 +108,7 @@ def token_owner(token_hash: str) -> TokenOwner | None:
     user.role = role  # type: ignore[assignment]
     user.department = department  # type: ignore[assignment]
     headed = row[at]
-    user._qiyue_headed_paths = sorted(headed.split(",")) if headed else []
+    remember_headed_paths(user, headed.split(",") if headed else [])
     return TokenOwner(int(token_id), last_used_at, user)
 
 
