@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import pytest
+from cachetools import LRUCache
 
 from qiyue.documents import blobs
 from qiyue.documents.blobs import (
@@ -74,7 +75,7 @@ def test_a_cached_key_is_not_used_once_its_master_key_is_gone_or_replaced(
 
 @pytest.mark.django_db
 def test_the_key_cache_is_bounded(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(blobs, "KEY_CACHE_SIZE", 3)
+    monkeypatch.setattr(blobs, "_key_cache", LRUCache(3))
     stored = [(put_blob(os.urandom(50)), i) for i in range(6)]
     for blob, _i in stored:
         read_blob(blob, limit=100)

@@ -1,4 +1,4 @@
-"""The two things search keeps between requests (docs/decisions/0006-search-speed.md):
+"""The two things search keeps between requests (docs/decisions/0006-search-and-import-speed.md):
 the compiled SQL of what a user may see, by everything that SQL depends on, and the
 decrypted page texts of recent snippets, by the content of their blob. Neither may ever
 show what the user may no longer see or text a document no longer has."""
@@ -15,6 +15,14 @@ from qiyue.search import pagecache
 from qiyue.search.queries import search_for
 
 from .conftest import Committed, upload_text
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache() -> Any:
+    """Each test starts and leaves with a page cache of the module's own size."""
+    pagecache.clear()
+    yield
+    pagecache.clear()
 
 
 def found(user: Any, q: str) -> set[int]:
@@ -75,8 +83,8 @@ def test_snippets_follow_a_new_version_of_a_document(
 def test_the_page_cache_stays_within_its_bound(
     org: SimpleNamespace, corpus: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pagecache.clear()
     monkeypatch.setattr(pagecache, "MAX_CHARS", 600)
+    pagecache.clear()
     for q in ("违约金", "governing law", "税款", "confidential", "renew"):
         search_for(org.sales1, q)
         entries, chars = pagecache.size()

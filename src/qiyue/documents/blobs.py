@@ -39,7 +39,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from botocore.exceptions import ClientError
+from cachetools import LRUCache
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
@@ -405,7 +405,7 @@ def _open_ciphertext(storage: Storage, blob: Blob) -> BinaryIO:
 # the very master key that unwrapped it, so removing or replacing a master key takes
 # effect at once.
 KEY_CACHE_SIZE = 256
-_key_cache: OrderedDict[bytes, tuple[str, bytes, bytes]] = OrderedDict()
+_key_cache: LRUCache[bytes, tuple[str, bytes, bytes]] = LRUCache(KEY_CACHE_SIZE)
 _key_cache_lock = threading.Lock()
 
 
@@ -414,18 +414,14 @@ def _data_key(blob: Blob) -> bytes:
     keyring = _keyring()
     with _key_cache_lock:
         cached = _key_cache.get(wrapped)
-        if cached is not None:
-            key_id, master, data_key = cached
-            if keyring.keys.get(key_id) == master:
-                _key_cache.move_to_end(wrapped)
-                return data_key
+    if cached is not None:
+        key_id, master, data_key = cached
+        if keyring.keys.get(key_id) == master:
+            return data_key
     data_key = unwrap_key(keyring, wrapped, label=_label(blob))
     key_id = wrapped_key_id(wrapped)
     with _key_cache_lock:
         _key_cache[wrapped] = (key_id, keyring.keys[key_id], data_key)
-        _key_cache.move_to_end(wrapped)
-        while len(_key_cache) > KEY_CACHE_SIZE:
-            _key_cache.popitem(last=False)
     return data_key
 
 

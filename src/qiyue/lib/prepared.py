@@ -17,10 +17,10 @@ entries per thread.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from cachetools import LRUCache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
@@ -81,18 +81,13 @@ _local = threading.local()
 def prepared(key: Hashable, build: Callable[[Any], QuerySet[Any]]) -> PreparedValues:
     """The prepared query kept under ``key`` in this thread, made with ``build`` the
     first time (the ``CACHE_SIZE`` most recently used are kept)."""
-    cache: OrderedDict[Hashable, PreparedValues] | None = getattr(_local, "cache", None)
+    cache: LRUCache[Hashable, PreparedValues] | None = getattr(_local, "cache", None)
     if cache is None:
-        cache = _local.cache = OrderedDict()
+        cache = _local.cache = LRUCache(CACHE_SIZE)
     found = cache.get(key)
-    if found is not None:
-        cache.move_to_end(key)
-        return found
-    made = PreparedValues(build)
-    cache[key] = made
-    while len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
-    return made
+    if found is None:
+        found = cache[key] = PreparedValues(build)
+    return found
 
 
 def clear() -> None:

@@ -1,5 +1,5 @@
 """The decrypted, folded page texts of recently shown document versions, in memory, for
-the snippets of search results (``docs/decisions/0006-search-speed.md``).
+the snippets of search results (``docs/decisions/0006-search-and-import-speed.md``).
 
 A search shows a snippet for each hit of its page whose fields do not match, found in
 the latest text of its documents. Decrypting those texts and folding them (NFKC, lower
@@ -15,9 +15,9 @@ a page, kept a little longer.
 from __future__ import annotations
 
 import threading
-import time
-from collections import OrderedDict
 from typing import Any, NamedTuple
+
+from cachetools import TTLCache
 
 from qiyue.documents.queries import text_blob_pages
 from qiyue.search.analysis import fold
@@ -32,59 +32,46 @@ class PageText(NamedTuple):
     folded: str
 
 
-class _Entry(NamedTuple):
-    at: float
-    chars: int
-    pages: tuple[PageText, ...]
+def _chars(pages: tuple[PageText, ...]) -> int:
+    return sum(len(p.text) + len(p.folded) for p in pages)
 
 
-_cache: OrderedDict[str, _Entry] = OrderedDict()
-_chars = 0
+def _new_cache() -> TTLCache[str, tuple[PageText, ...]]:
+    return TTLCache(maxsize=MAX_CHARS, ttl=TTL_SECONDS, getsizeof=_chars)
+
+
+_cache = _new_cache()
 _lock = threading.Lock()
 
 
 def page_texts(blob: Any) -> tuple[PageText, ...]:
     """The pages of a text blob (``version.text_blob``) with their folded text; raises
     what reading the blob raises."""
-    global _chars
-    now = time.monotonic()
     with _lock:
-        entry = _cache.get(blob.sha256)
-        if entry is not None:
-            if now - entry.at <= TTL_SECONDS:
-                _cache.move_to_end(blob.sha256)
-                return entry.pages
-            del _cache[blob.sha256]
-            _chars -= entry.chars
+        found = _cache.get(blob.sha256)
+    if found is not None:
+        return found
     pages = tuple(
         PageText(page.get("number"), text, fold(text))
         for page in text_blob_pages(blob)
         for text in [str(page.get("text", ""))]
     )
-    chars = sum(len(p.text) + len(p.folded) for p in pages)
-    if chars > MAX_CHARS // 4:  # one huge document would push out everything else
-        return pages
-    with _lock:
-        old = _cache.pop(blob.sha256, None)
-        if old is not None:
-            _chars -= old.chars
-        _cache[blob.sha256] = _Entry(now, chars, pages)
-        _chars += chars
-        while _chars > MAX_CHARS and _cache:
-            _key, dropped = _cache.popitem(last=False)
-            _chars -= dropped.chars
+    if _chars(pages) <= _cache.maxsize // 4:  # one huge document would push out the rest
+        with _lock:
+            _cache[blob.sha256] = pages
     return pages
 
 
 def clear() -> None:
-    """Forget every text (tests; a process that wants its memory back)."""
-    global _chars
+    """Forget every text and take up ``MAX_CHARS`` and ``TTL_SECONDS`` anew (tests; a
+    process that wants its memory back)."""
+    global _cache
     with _lock:
-        _cache.clear()
-        _chars = 0
+        _cache = _new_cache()
 
 
 def size() -> tuple[int, int]:
     """(entries, characters) held now."""
     with _lock:
-        return len(_cache), _chars
+        _cache.expire()
+        return len(_cache), int(_cache.currsize)

@@ -11,10 +11,10 @@ import json
 import logging
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
 from django.db import connection
 from django.db.models import Count
 from django.db.models.expressions import RawSQL
@@ -87,9 +87,9 @@ def _may_match(text: str, pattern: re.Pattern[str]) -> bool:
 # visibility key and the filters: building and compiling that queryset took as long as a
 # selective search statement (bench/search.py). Per process; a key holds everything the
 # SQL depends on, so an entry never goes stale, it only falls out of use.
-_ALLOWED_SQL: OrderedDict[tuple[Any, ...], tuple[str, tuple[Any, ...]] | None] = OrderedDict()
-_ALLOWED_SQL_SIZE = 512
+_ALLOWED_SQL: LRUCache[tuple[Any, ...], tuple[str, tuple[Any, ...]] | None] = LRUCache(512)
 _allowed_lock = threading.Lock()
+_MISSING = object()
 
 
 def _allowed_sql(backend: Any, user: Any, f: ContractFilters) -> tuple[str, tuple[Any, ...]] | None:
@@ -98,9 +98,9 @@ def _allowed_sql(backend: Any, user: Any, f: ContractFilters) -> tuple[str, tupl
     someone who may see none)."""
     key = (visibility_key(user, "view"), repr(f), connection.vendor)
     with _allowed_lock:
-        if key in _ALLOWED_SQL:
-            _ALLOWED_SQL.move_to_end(key)
-            return _ALLOWED_SQL[key]
+        found = _ALLOWED_SQL.get(key, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
     allowed: Any = apply_filters(Contract.objects.visible_to(user, "view"), f)
     if allowed.query.is_empty():  # may see no contract at all
         return None
@@ -110,8 +110,6 @@ def _allowed_sql(backend: Any, user: Any, f: ContractFilters) -> tuple[str, tupl
     made = backend.allowed_sql(allowed)
     with _allowed_lock:
         _ALLOWED_SQL[key] = made
-        while len(_ALLOWED_SQL) > _ALLOWED_SQL_SIZE:
-            _ALLOWED_SQL.popitem(last=False)
     return made
 
 
