@@ -42,7 +42,7 @@ INSTANT = reverse("web:search_instant")
 # savepoint). Plus twice the backend's search statement (the page's and the facets'),
 # see ``search_statements``.
 SEARCH_QUERIES = 16
-DOCUMENT_QUERIES = 2
+DOCUMENT_QUERIES = 1  # the latest versions of the hits' documents (their snippets)
 
 
 def search_statements(q: str) -> int:

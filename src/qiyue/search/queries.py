@@ -57,9 +57,14 @@ class SearchItem:
     score: float
     snippet: str  # safe HTML: escaped text with <mark> around matches
     where: dict[str, Any] | None
+    # The document version the snippet comes from (for links to its preview); not part
+    # of what the API and the CLI print, whose ``where`` names document and version.
+    version_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        del out["version_id"]
+        return out
 
 
 @dataclass
@@ -196,6 +201,7 @@ def search_for(
         snippets[pk] = field_snippet(fields, pattern) if fields else None
     # Documents are decrypted only for the hits of this page whose fields did not match.
     rest = [pk for pk, snip in snippets.items() if snip is None]
+    snippet_versions: dict[int, int] = {}
     if rest and pattern is not None:
         # As snippets.document_snippet, but each page is cut to the part around its first
         # match before highlighting: folding a whole document character by character
@@ -222,6 +228,7 @@ def search_for(
                             "page": text_page.number,
                         }
                         snippets[pk] = Snippet(mark_safe(html), where)  # escaped by highlight()
+                        snippet_versions[pk] = version.version_id
                         break
                 if snippets.get(pk) is not None:
                     break
@@ -240,9 +247,22 @@ def search_for(
                 score=round(hit.score, 4),
                 snippet=str(snip.html),
                 where=snip.where,
+                version_id=snippet_versions.get(hit.contract_id),
             )
         )
     return results
+
+
+def hit_contracts(user: Any, results: SearchResults) -> dict[int, Contract]:
+    """The contracts of a page of hits, with their type and owner, by id: one query,
+    inside ``visible_to`` like the search itself."""
+    ids = [item.contract_id for item in results.items]
+    contracts = (
+        Contract.objects.visible_to(user, "view")
+        .filter(pk__in=ids)
+        .select_related("contract_type", "owner")
+    )
+    return {c.pk: c for c in contracts}
 
 
 # Facets count the contracts behind the hits of a search; past this many hits they count

@@ -20,10 +20,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from qiyue.accounts.models import Department
-from qiyue.contracts.models import Contract, ContractState, ContractType
+from qiyue.contracts.models import ContractState, ContractType
 from qiyue.contracts.queries import ContractFilters, FilterError, parse_filters
-from qiyue.documents.models import DocumentVersion
-from qiyue.search.queries import MAX_OFFSET, Facets, SearchResults, facets_for, search_for
+from qiyue.search.queries import (
+    MAX_OFFSET,
+    Facets,
+    SearchResults,
+    facets_for,
+    hit_contracts,
+    search_for,
+)
 from qiyue.search.query import SearchError
 from qiyue.web.views.common import PAGE_SIZES, as_id, page_size_of
 from qiyue.web.views.contracts import filter_choices
@@ -78,35 +84,20 @@ def _filters(request: HttpRequest, user: Any) -> ContractFilters:
     return parse_filters(params, user=user)
 
 
-def _rows(results: SearchResults) -> list[dict[str, Any]]:
-    """Each hit with its contract (type, owner, dates) and the id of the document version
-    its snippet comes from: two queries, whatever the page size."""
-    ids = [item.contract_id for item in results.items]
-    contracts = Contract.objects.filter(pk__in=ids).select_related("contract_type", "owner")
-    by_id = {c.pk: c for c in contracts}
-    wanted = {
-        (item.where["document_id"], item.where["version"])
+def _rows(user: Any, results: SearchResults) -> list[dict[str, Any]]:
+    """Each hit with its contract (type, owner, dates) and the document version its
+    snippet comes from: one query, whatever the page size."""
+    by_id = hit_contracts(user, results)
+    return [
+        {
+            "item": item,
+            "c": by_id[item.contract_id],
+            "where": item.where or {},
+            "version_pk": item.version_id,
+        }
         for item in results.items
-        if item.where and item.where.get("document_id")
-    }
-    versions: dict[tuple[Any, Any], int] = {}
-    if wanted:
-        for document_id, number, pk in DocumentVersion.objects.filter(
-            document_id__in={d for d, _n in wanted}
-        ).values_list("document_id", "number", "pk"):
-            versions[(document_id, number)] = pk
-    rows = []
-    for item in results.items:
-        where = item.where or {}
-        rows.append(
-            {
-                "item": item,
-                "c": by_id.get(item.contract_id),
-                "where": where,
-                "version_pk": versions.get((where.get("document_id"), where.get("version"))),
-            }
-        )
-    return [r for r in rows if r["c"] is not None]
+        if item.contract_id in by_id
+    ]
 
 
 def _facet_links(
@@ -179,7 +170,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     past_end = False
     if results.total:
         paginator: Paginator[dict[str, Any]] = Paginator(
-            _Hits(_rows(results), results.total),  # type: ignore[arg-type]
+            _Hits(_rows(user, results), results.total),  # type: ignore[arg-type]
             size,
         )
         try:
