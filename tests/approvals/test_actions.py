@@ -134,6 +134,21 @@ def test_return_to_an_earlier_step_reopens_it(org: Any) -> None:
     assert state_of(contract) == "approved"
 
 
+def test_only_a_return_goes_to_the_step_given(org: Any) -> None:
+    """``to_step`` sent with an approval or a rejection changes nothing about either."""
+    contract = make_contract(org.sales1, state="in_review")
+    approve(org.head1, contract)
+    task = open_tasks(contract)["legal"]
+    actions.decide(actor=org.legal, task_id=task.pk, decision="reject", comment="不", to_step=0)
+    assert state_of(contract) == "draft"
+    assert not open_tasks(contract)
+
+    other = make_contract(org.sales1, state="in_review")
+    first = open_tasks(other)["head1"]
+    actions.decide(actor=org.head1, task_id=first.pk, decision="approve", to_step=0)
+    assert set(open_tasks(other)) == {"legal"}
+
+
 def test_delegation_hands_the_task_over_and_is_audited(org: Any) -> None:
     contract = make_contract(org.sales1, state="in_review")
     task = open_tasks(contract)["head1"]
@@ -360,6 +375,23 @@ def test_roles_required_by_compliance_get_a_step_of_their_own(org: Any, monkeypa
     assert set(open_tasks(contract)) == {"finance"}
     approve(org.finance, contract)
     assert state_of(contract) == "approved"
+
+
+def test_legal_required_by_compliance_gets_no_extra_step_when_the_workflow_has_legal(
+    org: Any, monkeypatch: Any
+) -> None:
+    import qiyue.compliance.queries as compliance
+
+    monkeypatch.setattr(compliance, "required_approver_roles", lambda c: ["legal"])
+    contract = make_contract(org.sales1, state="in_review")  # the default flow: head, legal
+    approve(org.head1, contract)
+    approve(org.legal, contract)
+    assert state_of(contract) == "approved"
+
+    flow(org, [step("法务角色", ["role:legal"])])
+    named = make_contract(org.sales1, state="in_review")
+    approve(org.legal, named)
+    assert state_of(named) == "approved"
 
 
 def test_compliance_blockers_refuse_the_final_approval(org: Any, monkeypatch: Any) -> None:

@@ -33,7 +33,7 @@ from qiyue.approvals.models import (
     Workflow,
     WorkflowVersion,
 )
-from qiyue.approvals.queries import content_snapshot
+from qiyue.approvals.queries import content_snapshot, latest_instance, may_withdraw
 from qiyue.audit.actions import record
 from qiyue.contracts.models import Contract, ContractState
 from qiyue.lib.errors import FieldErrors
@@ -204,9 +204,10 @@ def start_instance(*, actor: User, contract: Contract) -> ApprovalInstance:
     contract = Contract.objects.select_related(
         "contract_type", "counterparty", "owner", "department__parent"
     ).get(pk=contract.pk)
-    workflow = routing.choose_workflow(contract) or ensure_default_workflow()
+    names = routing.record_names(contract)
+    workflow = routing.choose_workflow(contract, names) or ensure_default_workflow()
     wf_version = WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
-    last = ApprovalInstance.objects.filter(contract=contract).order_by("-round").first()
+    last = latest_instance(contract)
     if last is not None and last.state == InstanceState.PENDING:
         raise ApprovalError(_("This contract is already in approval."), code="pending")
     snapshot = content_snapshot(contract)
@@ -233,7 +234,7 @@ def start_instance(*, actor: User, contract: Contract) -> ApprovalInstance:
         },
     )
     _extra_compliance_steps(instance, contract)
-    _run_from(instance, 0, actor=actor, contract=contract)
+    _run_from(instance, 0, actor=actor, contract=contract, names=names)
     return instance
 
 
@@ -258,8 +259,7 @@ def _extra_compliance_steps(instance: ApprovalInstance, contract: Contract) -> N
     }
     extra = []
     for code in required:
-        token = "legal" if code == "legal" and "legal" in named else f"role:{code}"
-        if token in named or (code == "legal" and "legal" in named):
+        if f"role:{code}" in named or (code == "legal" and "legal" in named):
             continue
         extra.append(
             {
@@ -277,12 +277,19 @@ def _extra_compliance_steps(instance: ApprovalInstance, contract: Contract) -> N
 
 
 def _run_from(
-    instance: ApprovalInstance, index: int, *, actor: User | None, contract: Contract
+    instance: ApprovalInstance,
+    index: int,
+    *,
+    actor: User | None,
+    contract: Contract,
+    names: dict[str, Any] | None = None,
 ) -> None:
     """Open the first step from ``index`` on whose condition holds (skipped ones are
-    recorded as skipped); when none is left, the instance is approved."""
+    recorded as skipped); when none is left, the instance is approved. ``names`` are
+    the contract's ``routing.record_names`` when the caller already read them."""
     steps = _definition_steps(instance)
-    names = routing.record_names(contract, risk=routing.risk_of(contract))
+    if names is None:
+        names = routing.record_names(contract)
     submitter = instance.submitted_by
     now = timezone.now()
     while index < len(steps):
@@ -372,6 +379,16 @@ def _open_task(
     return task
 
 
+def _cancel_open(instance: ApprovalInstance, now: Any) -> None:
+    """Tasks and steps still open end with their instance."""
+    ApprovalTask.objects.filter(instance=instance, state=TaskState.OPEN).update(
+        state=TaskState.CANCELLED, decided_at=now
+    )
+    InstanceStep.objects.filter(instance=instance, state=StepState.ACTIVE).update(
+        state=StepState.CANCELLED, finished_at=now
+    )
+
+
 def _finish(
     instance: ApprovalInstance,
     state: str,
@@ -387,13 +404,7 @@ def _finish(
         state=state, finished_at=now, outcome_comment=comment
     )
     instance.state, instance.finished_at = state, now
-    # Tasks and steps still open end with the instance.
-    ApprovalTask.objects.filter(instance=instance, state=TaskState.OPEN).update(
-        state=TaskState.CANCELLED, decided_at=now
-    )
-    InstanceStep.objects.filter(instance=instance, state=StepState.ACTIVE).update(
-        state=StepState.CANCELLED, finished_at=now
-    )
+    _cancel_open(instance, now)
     if state == InstanceState.APPROVED:
         from qiyue.compliance.queries import approval_blockers
 
@@ -477,7 +488,13 @@ def _take(task: ApprovalTask, state: str, comment: str) -> None:
     task.state, task.comment, task.decided_at = state, comment, now
 
 
-DECISIONS = ("approve", "reject", "return")
+# Per decision: the state of the task, of its step once the step ends, and of the
+# instance when the decision ends it (approval ends it only after the last step).
+OUTCOMES: dict[str, tuple[TaskState, StepState, InstanceState | None]] = {
+    "approve": (TaskState.APPROVED, StepState.APPROVED, None),
+    "reject": (TaskState.REJECTED, StepState.REJECTED, InstanceState.REJECTED),
+    "return": (TaskState.RETURNED, StepState.RETURNED, InstanceState.RETURNED),
+}
 
 
 def decide(
@@ -490,7 +507,7 @@ def decide(
 ) -> ApprovalTask:
     """Approve, reject or return (to the submitter, or with ``to_step`` to an earlier
     step) one of the actor's open tasks. Comments are required on reject and return."""
-    if decision not in DECISIONS:
+    if decision not in OUTCOMES:
         raise ApprovalError({"decision": _("Decide approve, reject or return.")})
     comment = _clean_comment(comment, required=decision != "approve")
     with transaction.atomic():
@@ -503,11 +520,7 @@ def decide(
             raise ApprovalError(
                 {"to_step": _("Return to an earlier step, or to the submitter.")}, code="invalid"
             )
-        state = {
-            "approve": TaskState.APPROVED,
-            "reject": TaskState.REJECTED,
-            "return": TaskState.RETURNED,
-        }[decision]
+        state, step_state, ends_as = OUTCOMES[decision]
         _take(task, state, comment)
         record(
             actor=actor,
@@ -522,38 +535,20 @@ def decide(
             },
         )
         now = timezone.now()
-        if decision == "approve":
-            approvals = ApprovalTask.objects.filter(step=step, state=TaskState.APPROVED).count()
-            if approvals >= step.needed:
-                InstanceStep.objects.filter(pk=step.pk).update(
-                    state=StepState.APPROVED, finished_at=now
-                )
+        step_ends = decision != "approve" or (
+            ApprovalTask.objects.filter(step=step, state=TaskState.APPROVED).count() >= step.needed
+        )
+        back_to = to_step if decision == "return" else None
+        if step_ends:
+            InstanceStep.objects.filter(pk=step.pk).update(state=step_state, finished_at=now)
+            if ends_as is not None and back_to is None:
+                _finish(instance, ends_as, actor=actor, contract=contract, comment=comment)
+            else:  # on to the next step, or back to the earlier one returned to
                 ApprovalTask.objects.filter(step=step, state=TaskState.OPEN).update(
                     state=TaskState.CANCELLED, decided_at=now
                 )
-                _run_from(instance, step.index + 1, actor=actor, contract=contract)
-        elif decision == "reject":
-            InstanceStep.objects.filter(pk=step.pk).update(
-                state=StepState.REJECTED, finished_at=now
-            )
-            _finish(
-                instance, InstanceState.REJECTED, actor=actor, contract=contract, comment=comment
-            )
-        elif to_step is None:
-            InstanceStep.objects.filter(pk=step.pk).update(
-                state=StepState.RETURNED, finished_at=now
-            )
-            _finish(
-                instance, InstanceState.RETURNED, actor=actor, contract=contract, comment=comment
-            )
-        else:
-            InstanceStep.objects.filter(pk=step.pk).update(
-                state=StepState.RETURNED, finished_at=now
-            )
-            ApprovalTask.objects.filter(step=step, state=TaskState.OPEN).update(
-                state=TaskState.CANCELLED, decided_at=now
-            )
-            _run_from(instance, to_step, actor=actor, contract=contract)
+                following = step.index + 1 if back_to is None else back_to
+                _run_from(instance, following, actor=actor, contract=contract)
         if decision != "approve" or instance.state == InstanceState.PENDING:
             notify(
                 instance.submitted_by,
@@ -617,7 +612,7 @@ def withdraw(*, actor: User, contract: Contract, comment: str = "") -> ApprovalI
         if instance is None:
             raise ApprovalError(_("There is no approval in progress to withdraw."), code="state")
         current = Contract.objects.get(pk=contract.pk)
-        if actor.pk not in {instance.submitted_by_id, current.owner_id}:
+        if not may_withdraw(actor, instance, current):
             raise ApprovalError(
                 _("Only the submitter may withdraw the approval."), code="forbidden"
             )
@@ -741,12 +736,7 @@ def _supersede_running(
     )
     if ended != 1:
         return None
-    ApprovalTask.objects.filter(instance=running, state=TaskState.OPEN).update(
-        state=TaskState.CANCELLED, decided_at=now
-    )
-    InstanceStep.objects.filter(instance=running, state=StepState.ACTIVE).update(
-        state=StepState.CANCELLED, finished_at=now
-    )
+    _cancel_open(running, now)
     record(
         actor=actor,
         action="approval.superseded",
@@ -821,7 +811,7 @@ def check_overdue(now: Any = None) -> dict[str, int]:
                 continue
             if task.due_at is None or now <= calendar.deadline(task.due_at, 1):
                 continue  # one more working day before escalating
-            head, _name = routing._head_above(task.assignee.department, {task.assignee_id})
+            head, _name = routing.head_above(task.assignee.department, {task.assignee_id})
             taken = ApprovalTask.objects.filter(
                 pk=task.pk, state=TaskState.OPEN, escalated_at__isnull=True
             ).update(escalated_at=now)

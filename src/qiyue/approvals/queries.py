@@ -21,6 +21,7 @@ from qiyue.approvals.models import (
     ApprovalTask,
     InstanceState,
     InstanceStep,
+    StepState,
     TaskState,
     Workflow,
     WorkflowVersion,
@@ -83,10 +84,13 @@ def latest_instance(contract: Any) -> ApprovalInstance | None:
     return ApprovalInstance.objects.filter(contract_id=contract.pk).order_by("-round").first()
 
 
-def signing_blocker(contract: Any) -> str | None:
+def signing_blocker(
+    contract: Any, *, instances: list[ApprovalInstance] | None = None
+) -> str | None:
     """Why ``contract`` may not go to signing or active now, or None: its latest
-    approval must have completed, and nothing approved may have changed since."""
-    latest = latest_instance(contract)
+    approval must have completed, and nothing approved may have changed since.
+    ``instances`` are its rounds newest first (:func:`instances_of`) when already read."""
+    latest = latest_instance(contract) if instances is None else next(iter(instances), None)
     if latest is None or latest.state != InstanceState.APPROVED:
         return _("The contract needs a completed approval before signing.")
     approved = latest.snapshot.get("approved")
@@ -113,6 +117,12 @@ def inbox_for(user: Any, *, state: str = TaskState.OPEN) -> QuerySet[ApprovalTas
     return qs.select_related(
         "step", "contract__counterparty", "contract__contract_type", "instance__submitted_by"
     ).order_by("due_at", "id")
+
+
+def may_withdraw(user: Any, instance: ApprovalInstance, contract: Any) -> bool:
+    """Whether ``user`` may take the pending ``instance`` back: its submitter or the
+    contract's owner."""
+    return user.pk in {instance.submitted_by_id, contract.owner_id}
 
 
 def may_see_contract(user: Any, contract_id: int) -> bool:
@@ -180,14 +190,22 @@ def instances_of(contract: Any) -> list[ApprovalInstance]:
     )
 
 
-def diff_since_last_round(instance: ApprovalInstance) -> list[tuple[str, Any, Any]]:
+def diff_since_last_round(
+    instance: ApprovalInstance, *, instances: list[ApprovalInstance] | None = None
+) -> list[tuple[str, Any, Any]]:
     """(field, before, after) of what changed since the previous round's snapshot,
-    including main-document versions; empty for the first round."""
-    previous = (
-        ApprovalInstance.objects.filter(contract_id=instance.contract_id, round__lt=instance.round)
-        .order_by("-round")
-        .first()
-    )
+    including main-document versions; empty for the first round. ``instances`` are the
+    contract's rounds newest first (:func:`instances_of`) when already read."""
+    if instances is None:
+        previous = (
+            ApprovalInstance.objects.filter(
+                contract_id=instance.contract_id, round__lt=instance.round
+            )
+            .order_by("-round")
+            .first()
+        )
+    else:
+        previous = next((i for i in instances if i.round < instance.round), None)
     if previous is None:
         return []
     before, after = previous.snapshot, instance.snapshot
@@ -215,6 +233,17 @@ def diff_since_last_round(instance: ApprovalInstance) -> list[tuple[str, Any, An
             label = _("Main text (version)")
             out.append((label, bm.get(doc), am.get(doc)))
     return out
+
+
+def return_targets(instance: ApprovalInstance, step: InstanceStep) -> list[InstanceStep]:
+    """The earlier steps of ``instance`` an approver of ``step`` may return it to, each
+    index once (a step run again has several rows), skipped ones left out. Reads the
+    instance's prefetched steps (:func:`instances_of`)."""
+    targets: dict[int, InstanceStep] = {}
+    for earlier in instance.steps.all():
+        if earlier.index < step.index and earlier.state != StepState.SKIPPED:
+            targets.setdefault(earlier.index, earlier)
+    return list(targets.values())
 
 
 def workflows() -> QuerySet[Workflow]:

@@ -32,14 +32,11 @@ def amount_cny(contract: Any) -> Decimal | None:
     )
 
 
-def risk_of(contract: Any) -> str | None:
+def record_names(contract: Any) -> dict[str, Any]:
+    """The names an expression sees for ``contract`` (see ``expressions.SAMPLE``); two
+    queries (its risk level and its tags)."""
     from qiyue.compliance.queries import risk_level
 
-    return risk_level(contract)
-
-
-def record_names(contract: Any, *, risk: str | None = None) -> dict[str, Any]:
-    """The names an expression sees for ``contract`` (see ``expressions.SAMPLE``)."""
     return {
         "amount": contract.amount,
         "amount_cny": amount_cny(contract),
@@ -47,7 +44,7 @@ def record_names(contract: Any, *, risk: str | None = None) -> dict[str, Any]:
         "type": contract.contract_type.code,
         "department": contract.department.name if contract.department_id else "",
         "confidentiality": contract.confidentiality,
-        "risk": risk,
+        "risk": risk_level(contract),
         "auto_renew": contract.auto_renew,
         "tax_rate": contract.tax_rate,
         "notice_period_days": contract.notice_period_days,
@@ -84,14 +81,13 @@ def conditions_match(conditions: dict[str, Any], contract: Any, names: dict[str,
     return True
 
 
-def choose_workflow(contract: Any, workflows: list[Workflow] | None = None) -> Workflow | None:
+def choose_workflow(contract: Any, names: dict[str, Any] | None = None) -> Workflow | None:
     """The first active workflow by priority whose conditions match; the default one
-    (matching anything) when none does; None when there is no workflow at all."""
-    names = record_names(contract, risk=risk_of(contract))
-    candidates = (
-        workflows if workflows is not None else list(Workflow.objects.filter(is_active=True))
-    )
-    candidates = sorted(candidates, key=lambda w: (w.is_default, w.priority, w.pk))
+    (matching anything) when none does; None when there is no workflow at all.
+    ``names`` are the contract's :func:`record_names` when the caller has them."""
+    if names is None:
+        names = record_names(contract)
+    candidates = Workflow.objects.filter(is_active=True).order_by("is_default", "priority", "pk")
     default = None
     for wf in candidates:
         if wf.is_default:
@@ -114,7 +110,7 @@ def step_runs(step: dict[str, Any], names: dict[str, Any]) -> tuple[bool, str]:
         return True, str(exc)[:300]
 
 
-def _head_above(department: Department | None, exclude: set[int]) -> tuple[User | None, str]:
+def head_above(department: Department | None, exclude: set[int]) -> tuple[User | None, str]:
     """The nearest active head at or above ``department`` who is not in ``exclude``."""
     dept = department
     seen = 0
@@ -140,11 +136,11 @@ def resolve_approvers(tokens: list[str], contract: Any, submitter: User) -> list
     for token in tokens:
         kind, _sep, arg = token.partition(":")
         if kind == "dept_head":
-            head, name = _head_above(own_dept, excluded)
+            head, name = head_above(own_dept, excluded)
             add(head, f"dept_head:{name}")
         elif kind == "parent_dept_head":
             parent = own_dept.parent if own_dept is not None else None
-            head, name = _head_above(parent, excluded)
+            head, name = head_above(parent, excluded)
             add(head, f"parent_dept_head:{name}")
         elif kind in {"role", "legal"}:
             code = "legal" if kind == "legal" else arg
@@ -169,9 +165,9 @@ def fallback_approvers(contract: Any, submitter: User) -> list[tuple[User, str]]
 
 
 def plan(contract: Any, definition: dict[str, Any], submitter: User) -> list[dict[str, Any]]:
-    """The steps a contract would go through: for each, whether it runs and its approvers.
-    Used by the routing tests and the preview in the editor."""
-    names = record_names(contract, risk=risk_of(contract))
+    """The steps a contract would go through: for each, whether it runs and its approvers
+    (what an instance would open, without writing it)."""
+    names = record_names(contract)
     out = []
     for step in definition.get("steps") or []:
         runs, note = step_runs(step, names)
