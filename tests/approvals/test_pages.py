@@ -318,3 +318,76 @@ def test_comment_with_an_attachment_becomes_a_contract_document(org: Any, login:
     )
     assert any(m.level_tag == "error" for m in bad.context["messages"])
     assert instance.comments.count() == 1
+
+
+def returned_and_resubmitted(org: Any, contract: Contract, rounds: int) -> None:
+    """``rounds`` approval rounds, each but the last returned by legal to the submitter."""
+    from qiyue.contracts.actions import transition_contract
+
+    for n in range(rounds - 1):
+        actions.decide(
+            actor=org.head1, task_id=open_task(contract, org.head1).pk, decision="approve"
+        )
+        actions.decide(
+            actor=org.legal,
+            task_id=open_task(contract, org.legal).pk,
+            decision="return",
+            comment=f"第{n + 1}轮请补充",
+        )
+        transition_contract(actor=org.sales1, contract=contract, code="submit")
+
+
+TASK_PAGE_QUERIES = 15  # the previous round for the diff comes from the rounds read
+
+
+@pytest.mark.parametrize("rounds", [1, 3])
+def test_task_page_query_count_does_not_grow_with_rounds(
+    org: Any, login: Any, django_assert_num_queries: Any, rounds: int
+) -> None:
+    contract = make_contract(org.sales1, state="in_review")
+    returned_and_resubmitted(org, contract, rounds)
+    client = login(org.head1)
+    url = task_url(open_task(contract, org.head1))
+    client.get(url)
+    with django_assert_num_queries(TASK_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+
+
+def test_task_page_offers_each_earlier_step_once_and_shows_the_change_since_the_last_round(
+    org: Any, login: Any
+) -> None:
+    from qiyue.contracts.actions import update_contract
+
+    contract = make_contract(org.sales1, state="in_review")
+    actions.decide(actor=org.head1, task_id=open_task(contract, org.head1).pk, decision="approve")
+    actions.decide(
+        actor=org.legal,
+        task_id=open_task(contract, org.legal).pk,
+        decision="return",
+        comment="再看",
+        to_step=0,
+    )
+    actions.decide(actor=org.head1, task_id=open_task(contract, org.head1).pk, decision="approve")
+    html = login(org.legal).get(task_url(open_task(contract, org.legal))).content.decode()
+    returns = html.split('data-testid="return-to"')[1].split("</select>")[0]
+    assert returns.count("<option") == 2  # the submitter, and step 0 once though it ran twice
+    assert 'value="0"' in returns
+    first_round = html.split('data-testid="task-diff"')[1].split("</article>")[0]
+    assert "<table" not in first_round  # one round: nothing to compare with
+
+    actions.decide(
+        actor=org.legal,
+        task_id=open_task(contract, org.legal).pk,
+        decision="return",
+        comment="补充",
+    )
+    fresh = Contract.objects.get(pk=contract.pk)
+    update_contract(
+        actor=org.sales1, contract=fresh, data={"amount": "120000"}, version=fresh.version
+    )
+    from qiyue.contracts.actions import transition_contract
+
+    transition_contract(actor=org.sales1, contract=contract, code="submit")
+    diff = login(org.head1).get(task_url(open_task(contract, org.head1))).content.decode()
+    diff = diff.split('data-testid="task-diff"')[1].split("</article>")[0]
+    assert "100000.00" in diff and "120000.00" in diff

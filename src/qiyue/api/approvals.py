@@ -168,11 +168,7 @@ def decide(request: HttpRequest, body: DecisionIn, id: int = TaskId) -> dict[str
     except actions.ApprovalError as exc:
         raise _refusal(exc) from None
     # The caller just decided it: they see the outcome even outside their data scope.
-    return task_data(_fresh(task))
-
-
-def _fresh(task: ApprovalTask) -> ApprovalTask:
-    return queries.task_as_decided(task.pk)
+    return task_data(queries.task_as_decided(task.pk))
 
 
 def workflow_data(wf: Workflow) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def approval_panel(context: Any, contract: Any) -> dict[str, Any]:
         for inst in instances:
             if inst.state != InstanceState.PENDING:
                 continue
-            can_withdraw = user.pk in {inst.submitted_by_id, contract.owner_id}
+            can_withdraw = queries.may_withdraw(user, inst, contract)
             for step in inst.steps.all():
                 my_tasks.extend(
                     t
@@ -33,7 +33,7 @@ def approval_panel(context: Any, contract: Any) -> dict[str, Any]:
                 )
     blocker = None
     if contract.state in {"approved", "signing"}:
-        blocker = queries.signing_blocker(contract)
+        blocker = queries.signing_blocker(contract, instances=instances)
     return {
         "c": contract,
         "instances": instances,

@@ -55,12 +55,6 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mine = task.assignee_id == user.pk and task.state == TaskState.OPEN
     instances = queries.instances_of(contract)
     current = next((i for i in instances if i.pk == instance.pk), instance)
-    earlier = []
-    seen = set()
-    for step in current.steps.all():
-        if step.index < task.step.index and step.index not in seen and step.state != "skipped":
-            seen.add(step.index)
-            earlier.append(step)
     colleagues = (
         active_users().exclude(pk__in=[user.pk, instance.submitted_by_id, contract.owner_id])
         if mine
@@ -76,15 +70,11 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "instances": instances,
             "mine": mine,
             "documents": queries.task_documents(task),
-            "diff": queries.diff_since_last_round(instance),
-            "earlier_steps": earlier,
+            "diff": queries.diff_since_last_round(instance, instances=instances),
+            "earlier_steps": queries.return_targets(current, task.step),
             "colleagues": colleagues,
         },
     )
-
-
-def _after_decision(request: HttpRequest, task_pk: int) -> HttpResponse:
-    return redirect("web:approval_task", pk=task_pk)
 
 
 @login_required
@@ -104,7 +94,7 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except actions.ApprovalError as exc:
         flash_errors(request, exc.errors)
-        return _after_decision(request, task.pk)
+        return redirect("web:approval_task", pk=task.pk)
     labels = {"approve": _("Approved."), "reject": _("Rejected."), "return": _("Returned.")}
     messages.success(request, labels.get(decision, _("Done.")))
     return redirect("web:approval_inbox")
@@ -123,7 +113,7 @@ def task_delegate(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except actions.ApprovalError as exc:
         flash_errors(request, exc.errors)
-        return _after_decision(request, task.pk)
+        return redirect("web:approval_task", pk=task.pk)
     messages.success(request, _("Delegated to %(user)s.") % {"user": to})
     return redirect("web:approval_inbox")
 
