@@ -42,7 +42,8 @@ def notify(
 ) -> Notification | None:
     """Create a notification for ``recipient`` (None when ``key`` was already used or
     the recipient is inactive). ``title`` and ``body`` may be lazy strings: they are
-    rendered in the recipient's language."""
+    rendered in the recipient's language. ``contract`` is a contract or its id (a
+    caller holding only the id need not load the row)."""
     if not recipient.is_active:
         return None
     if key and Notification.objects.filter(key=key).exists():
@@ -57,7 +58,7 @@ def notify(
                 title=title_text,
                 body=body_text,
                 url=url,
-                contract=contract,
+                contract_id=getattr(contract, "pk", contract),
                 key=key,
             )
     except IntegrityError:

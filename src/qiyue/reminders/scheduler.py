@@ -103,12 +103,9 @@ def stage_day(due: date, offset: int) -> date:
 
 
 def current_stage(stages: list[int], due: date, day: date) -> int | None:
-    """The latest of ``stages`` (days before ``due``) whose day is on or before ``day``."""
-    best = None
-    for offset in sorted(stages, reverse=True):
-        if stage_day(due, offset) <= day:
-            best = offset
-    return best
+    """The latest of ``stages`` (days before ``due``) whose day is on or before ``day``:
+    the fewest days before among those that have come."""
+    return min((offset for offset in stages if stage_day(due, offset) <= day), default=None)
 
 
 @dataclass
@@ -140,13 +137,15 @@ class Rules:
         return min(max(days, default=0), MAX_OFFSET_DAYS)
 
     def for_deadline(self, kind: str, type_id: int | None) -> list[ReminderRule | None]:
-        typed = [r for r in self.by_type.get(type_id, []) if kind in r.kinds]
-        if typed:
-            return list(typed)
-        default = [r for r in self.by_type.get(None, []) if kind in r.kinds]
-        if default:
-            return list(default)
-        return [None] if kind == DeadlineKind.ONE_OFF else []
+        """The type's rules for ``kind``, else the default ones (one-off reminders
+        without any: ``[None]``, the built-in day-of stage)."""
+        typed: list[ReminderRule | None] = [
+            r for r in self.by_type.get(type_id, []) if kind in r.kinds
+        ]
+        default: list[ReminderRule | None] = [
+            r for r in self.by_type.get(None, []) if kind in r.kinds
+        ]
+        return typed or default or ([None] if kind == DeadlineKind.ONE_OFF else [])
 
 
 def window_start(day: date) -> date:
@@ -204,6 +203,7 @@ def when_text(due: date, day: date) -> str:
 
 
 def line(occ: Occurrence, user: User) -> str:
+    """One line of a run's output (a reminder sent, or with a dry run one to send)."""
     return f"{occ.day} {user.get_username()} {occ.kind} {occ.due} {occ.title}"
 
 
@@ -250,9 +250,10 @@ class Run:
             if self.dry_run:
                 with in_language(user):
                     title = self._title(p)
-                self.lines.append(
-                    f"{self.day} {user.get_username()} {p.deadline.kind} {p.deadline.due} {title}"
+                preview = Occurrence(
+                    day=self.day, kind=p.deadline.kind, due=p.deadline.due, title=title
                 )
+                self.lines.append(line(preview, user))
                 continue
             _deliver(self, p, user, p.deadline.owner_id in digest, endpoints)
         self._send_digests()
@@ -320,7 +321,7 @@ class Run:
                         f"reminder.{p.deadline.kind}",
                         title,
                         url=p.deadline.url,
-                        contract=occ.contract_id and occ.contract,
+                        contract=occ.contract_id,
                         key=f"rem:{occ.pk}",
                         email=rule.by_email if rule else True,
                     )
@@ -447,7 +448,7 @@ class Run:
                         "reminder.escalation",
                         title,
                         url=occ.url,
-                        contract=occ.contract,
+                        contract=occ.contract_id,
                         key=f"rem-esc:{occ.pk}",
                     )
                 record(
