@@ -13,7 +13,7 @@ from ninja import Field, Path, Query, Router
 from pydantic import BaseModel
 
 from qiyue.api.auth import current_user
-from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
+from qiyue.api.pagination import keyset_page
 from qiyue.api.schemas import COMMON_ERRORS, MAX_ID, Out
 from qiyue.reminders import actions, queries
 from qiyue.reminders.models import Occurrence, kind_label
@@ -91,19 +91,13 @@ def reminder_data(o: Occurrence) -> dict[str, Any]:
 def list_reminders(request: HttpRequest, params: Query[ReminderListParams]) -> dict[str, Any]:
     """The caller's reminders, newest first."""
     user = current_user(request)
-    check_params(request)
-    size = check_page_size(params.page_size)
-    after = decode_cursor(params.cursor)
-    rows = queries.reminders_of(user, open_only=bool(params.open))
-    if after is not None:
-        rows = rows.filter(pk__lt=after)
-    page = list(rows.order_by("-id")[: size + 1])
-    more = len(page) > size
-    page = page[:size]
-    return {
-        "items": [reminder_data(o) for o in page],
-        "next": next_link(request, last_id=page[-1].pk if page else None, has_more=more),
-    }
+    return keyset_page(
+        request,
+        queries.reminders_of(user, open_only=bool(params.open)),
+        page_size=params.page_size,
+        cursor=params.cursor,
+        render=reminder_data,
+    )
 
 
 @router.get(
@@ -111,7 +105,9 @@ def list_reminders(request: HttpRequest, params: Query[ReminderListParams]) -> d
     response={200: DeadlineList, **ERRORS},
     summary="My upcoming deadlines",
 )
-def upcoming(request: HttpRequest, days: int = Query(90, ge=1, le=366)) -> dict[str, Any]:
+def upcoming(
+    request: HttpRequest, days: int = Query(queries.UPCOMING_DAYS, ge=1, le=366)
+) -> dict[str, Any]:
     """Every deadline the caller owns in the next ``days`` days, soonest first."""
     user = current_user(request)
     return {
