@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from icalendar import Calendar
 
-from qiyue.reminders import actions, scheduler
+from qiyue.reminders import actions, queries, scheduler
 from qiyue.reminders.models import Occurrence, OneOffReminder, ReminderRule, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -95,9 +95,9 @@ def test_acknowledging_another_users_reminder_is_404(login: Any, org: Any, sent:
 def test_digest_setting_is_saved(login: Any, org: Any) -> None:
     c = login(org.sales1)
     c.post(reverse("web:reminder_settings"), {"daily_digest": "1"})
-    assert actions.settings_of(org.sales1).daily_digest
+    assert queries.settings_for(org.sales1).daily_digest
     c.post(reverse("web:reminder_settings"), {})
-    assert not actions.settings_of(org.sales1).daily_digest
+    assert not queries.settings_for(org.sales1).daily_digest
 
 
 def test_calendar_feed_lists_every_deadline_the_user_owns(
@@ -115,7 +115,7 @@ def test_calendar_feed_lists_every_deadline_the_user_owns(
     )
     c = login(org.sales1)
     c.post(reverse("web:calendar_token"), {"action": "new"})
-    token = actions.settings_of(org.sales1).calendar_token
+    token = queries.settings_for(org.sales1).calendar_token
     assert token
     r = client.get(reverse("web:calendar_feed", args=[token]))  # no login needed
     assert r.status_code == 200

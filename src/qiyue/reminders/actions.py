@@ -312,11 +312,6 @@ def acknowledge(*, actor: User, occurrence: Occurrence) -> int:
 # The user's settings -------------------------------------------------------------------
 
 
-def settings_of(user: User) -> ReminderSettings:
-    found = ReminderSettings.objects.filter(user=user).first()
-    return found or ReminderSettings(user=user)
-
-
 def set_digest(*, actor: User, enabled: bool) -> ReminderSettings:
     with transaction.atomic():
         prefs, _created = ReminderSettings.objects.get_or_create(user=actor)
