@@ -92,5 +92,19 @@ def rules() -> QuerySet[ReminderRule]:
     return ReminderRule.objects.select_related("contract_type")
 
 
+def rule_for(pk: int) -> ReminderRule:
+    found = rules().filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def endpoints() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.all()
+
+
+def endpoint_for(pk: int) -> WebhookEndpoint:
+    found = endpoints().filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found

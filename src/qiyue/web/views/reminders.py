@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from qiyue.contracts.models import ContractType
-from qiyue.contracts.queries import contract_for
+from qiyue.contracts.queries import contract_for, contract_types
 from qiyue.lib.errors import FieldErrors
 from qiyue.reminders import actions, queries
 from qiyue.reminders.ical import calendar_for
-from qiyue.reminders.models import DeadlineKind, ReminderRule, WebhookEndpoint, kind_label
+from qiyue.reminders.models import DeadlineKind, ReminderRule, kind_label
 from qiyue.web.views.common import PAGE_SIZES, flash_errors, paginate, require_admin
 
 # The user's reminders -------------------------------------------------------------------
@@ -39,7 +38,7 @@ def my_reminders(request: HttpRequest) -> HttpResponse:
         request,
         "web/reminders/my.html",
         {
-            "page": paginate(request, queries.occurrences_of(user).select_related("contract")),
+            "page": paginate(request, queries.occurrences_of(user)),
             "page_sizes": PAGE_SIZES,
             "upcoming": upcoming,
             "upcoming_days": queries.UPCOMING_DAYS,
@@ -157,7 +156,7 @@ def _rule_context(rule: ReminderRule | None, values: dict[str, Any]) -> dict[str
         "rule": rule,
         "values": values,
         "kinds": DeadlineKind.choices,
-        "types": ContractType.objects.filter(is_active=True),
+        "types": contract_types(),
     }
 
 
@@ -194,11 +193,7 @@ def _rule_values(rule: ReminderRule | None) -> dict[str, Any]:
 @login_required
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     actor = require_admin(request)
-    rule = None
-    if pk is not None:
-        rule = queries.rules().filter(pk=pk).first()
-        if rule is None:
-            raise Http404
+    rule = None if pk is None else queries.rule_for(pk)
     values = _rule_values(rule)
     errors: dict[str, str] = {}
     status = 200
@@ -226,9 +221,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     actor = require_admin(request)
-    rule = queries.rules().filter(pk=pk).first()
-    if rule is None:
-        raise Http404
+    rule = queries.rule_for(pk)
     actions.delete_rule(actor=actor, rule=rule)
     messages.success(request, _("Reminder rule deleted."))
     return redirect("web:reminder_rules")
@@ -263,9 +256,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def webhook_change(request: HttpRequest, pk: int) -> HttpResponse:
     actor = require_admin(request)
-    endpoint = WebhookEndpoint.objects.filter(pk=pk).first()
-    if endpoint is None:
-        raise Http404
+    endpoint = queries.endpoint_for(pk)
     what = request.POST.get("action")
     if what == "delete":
         actions.delete_endpoint(actor=actor, endpoint=endpoint)
