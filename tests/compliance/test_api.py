@@ -95,3 +95,13 @@ def test_admin_deletes_a_rule_over_the_api(api: Any, org: Any, risky: Any) -> No
     assert api(org.sales1).delete(f"/api/v1/compliance/rules/{rule.pk}").status_code == 404
     assert api(org.admin).delete(f"/api/v1/compliance/rules/{rule.pk}").status_code == 204
     assert not Rule.objects.exists()
+
+
+def test_rule_list_is_paginated_newest_first(api: Any, org: Any, make_rule: Any) -> None:
+    rules = [make_rule("currency", name=f"币种 {n}", allowed_currencies=["CNY"]) for n in range(3)]
+    client = api(org.admin)
+    first = client.get("/api/v1/compliance/rules?page_size=2").json()
+    assert [r["id"] for r in first["items"]] == [rules[2].pk, rules[1].pk] and first["next"]
+    second = client.get(first["next"]).json()
+    assert [r["id"] for r in second["items"]] == [rules[0].pk] and second["next"] is None
+    assert client.get("/api/v1/compliance/rules?cursor=nonsense").status_code == 400

@@ -290,3 +290,27 @@ def test_panel_query_count_does_not_grow_with_findings(
         panel(client, few)
     with django_assert_max_num_queries(len(one)):
         panel(client, many)
+
+
+def test_rule_editor_shows_the_stored_values(login: Any, org: Any) -> None:
+    sales = org.types["XS"]
+    rule = actions.create_rule(
+        actor=org.admin,
+        data={
+            "name": "大额",
+            "kind": "amount_limit",
+            "contract_type": sales.pk,
+            "amount_limit": "1000000",
+            "approver_role": "finance",
+            "max_days": 90,
+        },
+    )
+    form = login(org.admin).get(reverse("web:compliance_rule_edit", args=[rule.pk])).context["form"]
+    assert str(form["contract_type"].value()) == str(sales.pk)
+    assert str(form["amount_limit"].value()) == "1000000.00"
+    assert form["approver_role"].value() == "finance"
+    assert str(form["max_days"].value()) == "90"
+    assert str(form["version"].value()) == "1"
+    html = form.as_p()
+    assert f'<option value="{sales.pk}" selected>' in html
+    assert 'value="1000000.00"' in html and 'value="90"' in html

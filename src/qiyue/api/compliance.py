@@ -4,16 +4,16 @@ not visible), legal's acknowledgement, and the rules for administrators (404 for
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from pydantic import ConfigDict
 
 from qiyue.api.auth import current_user
 from qiyue.api.errors import ApiError, forbidden, invalid
-from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
+from qiyue.api.pagination import keyset_page
 from qiyue.api.schemas import (
     COMMON_ERRORS,
     MAX_ID,
@@ -153,25 +153,7 @@ def _finding_data(f: Finding) -> dict[str, Any]:
 
 
 def _rule_data(r: Rule) -> dict[str, Any]:
-    return {
-        "id": r.pk,
-        "name": r.name,
-        "kind": r.kind,
-        "contract_type": r.contract_type_id,
-        "severity": r.severity,
-        "enabled": r.enabled,
-        "message": r.message,
-        "keywords": r.keyword_list,
-        "pattern": r.pattern,
-        "extracted_field": r.extracted_field,
-        "confidentiality_levels": r.confidentiality_levels,
-        "amount_limit": None if r.amount_limit is None else str(Decimal(r.amount_limit)),
-        "approver_role": r.approver_role,
-        "max_days": r.max_days,
-        "required_fields": r.required_fields,
-        "allowed_currencies": r.allowed_currencies,
-        "version": r.version,
-    }
+    return {**actions.rule_data(r), "id": r.pk, "keywords": r.keyword_list, "version": r.version}
 
 
 def _refused(exc: actions.ComplianceError) -> ApiError:
@@ -230,20 +212,10 @@ def acknowledge(request: HttpRequest, body: AcknowledgeIn, id: int = ContractId)
     summary="List compliance rules (administrators)",
 )
 def list_rules(request: HttpRequest, params: Query[RuleListParams]) -> dict[str, Any]:
-    user = current_user(request)
-    check_params(request)
-    size = check_page_size(params.page_size)
-    after = decode_cursor(params.cursor)
-    rules = queries.rules_for(user).order_by("-id")
-    if after is not None:
-        rules = rules.filter(pk__lt=after)
-    rows = list(rules[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return {
-        "items": [_rule_data(r) for r in rows],
-        "next": next_link(request, last_id=rows[-1].pk if rows else None, has_more=more),
-    }
+    rules = queries.rules_for(current_user(request))
+    return keyset_page(
+        request, rules, page_size=params.page_size, cursor=params.cursor, render=_rule_data
+    )
 
 
 @router.get("/compliance/rules/{id}", response={200: RuleOut, **ERRORS}, summary="Read a rule")
@@ -271,8 +243,6 @@ def update_rule(request: HttpRequest, body: RuleIn, id: int = RuleId) -> dict[st
     user = current_user(request)
     rule = queries.rule_for(user, id)
     if body.version is None:
-        from django.utils.translation import gettext as _
-
         raise invalid({"version": _("This field is required.")})
     try:
         rule = actions.update_rule(

@@ -9,11 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiyue.accounts.models import Role, User
 from qiyue.audit.actions import record
+from qiyue.compliance import hooks
 from qiyue.compliance.checks import (
     EXTRACTED_FIELDS,
     REQUIRED_FIELD_CHOICES,
@@ -249,7 +251,9 @@ def _check_kind_parameters(
         errors["allowed_currencies"] = _("Choose at least one allowed currency.")
 
 
-def _rule_data(rule: Rule) -> dict[str, Any]:
+def rule_data(rule: Rule) -> dict[str, Any]:
+    """The rule's fields as plain values (the contract type by id, the amount as a
+    string): its audit data, and what the API and the rule editor start from."""
     return {
         name: (
             rule.contract_type_id
@@ -269,9 +273,9 @@ def create_rule(*, actor: User, data: dict[str, Any], recheck: bool = True) -> R
     with transaction.atomic():
         cleaned = clean_rule_data(data)
         rule = Rule.objects.create(created_by=actor, **cleaned)
-        record(actor=actor, action="compliance.rule_created", target=rule, data=_rule_data(rule))
+        record(actor=actor, action="compliance.rule_created", target=rule, data=rule_data(rule))
         if recheck:
-            recheck_scope_after_commit(rule.contract_type_id)
+            hooks.recheck_scope_after_commit(rule.contract_type_id)
     return rule
 
 
@@ -279,7 +283,7 @@ def update_rule(*, actor: User, rule: Rule, data: dict[str, Any], version: int) 
     _require_admin(actor)
     with transaction.atomic():
         cleaned = clean_rule_data(data, current=rule)
-        before = _rule_data(rule)
+        before = rule_data(rule)
         old_type = rule.contract_type_id
         updated = Rule.objects.filter(pk=rule.pk, version=version).update(
             **cleaned, version=version + 1, updated_at=timezone.now()
@@ -287,7 +291,7 @@ def update_rule(*, actor: User, rule: Rule, data: dict[str, Any], version: int) 
         if updated != 1:
             raise StaleEdit()
         rule.refresh_from_db()
-        after = _rule_data(rule)
+        after = rule_data(rule)
         changes = {k: after[k] for k in after if before[k] != after[k]}
         if changes:
             record(
@@ -296,7 +300,9 @@ def update_rule(*, actor: User, rule: Rule, data: dict[str, Any], version: int) 
                 target=rule,
                 data={"before": {k: before[k] for k in changes}, "after": changes},
             )
-            recheck_scope_after_commit(None if old_type != rule.contract_type_id else old_type)
+            hooks.recheck_scope_after_commit(
+                None if old_type != rule.contract_type_id else old_type
+            )
     return rule
 
 
@@ -304,8 +310,8 @@ def delete_rule(*, actor: User, rule: Rule) -> None:
     """Remove a rule and its findings; the contracts it applied to are re-checked."""
     _require_admin(actor)
     with transaction.atomic():
-        record(actor=actor, action="compliance.rule_deleted", target=rule, data=_rule_data(rule))
-        recheck_scope_after_commit(rule.contract_type_id)
+        record(actor=actor, action="compliance.rule_deleted", target=rule, data=rule_data(rule))
+        hooks.recheck_scope_after_commit(rule.contract_type_id)
         rule.delete()
 
 
@@ -363,10 +369,6 @@ def remove_blocklist_entry(*, actor: User, entry: BlocklistEntry) -> None:
 
 
 def _recheck_blocklisted_after_commit(entry: BlocklistEntry) -> None:
-    from django.db.models import Q
-
-    from qiyue.compliance.hooks import recheck_many_after_commit
-
     q = Q()
     if entry.credit_code:
         q |= Q(counterparty__credit_code=entry.credit_code)
@@ -374,13 +376,7 @@ def _recheck_blocklisted_after_commit(entry: BlocklistEntry) -> None:
         q |= Q(counterparty__normalized_name=entry.normalized_name)
     if q:  # one job for them all, not one per contract
         ids = Contract.objects.filter(q).values_list("pk", flat=True)[:5000]
-        recheck_many_after_commit(list(ids))
-
-
-def recheck_scope_after_commit(contract_type_id: int | None) -> None:
-    from qiyue.compliance.hooks import recheck_scope_after_commit as hook
-
-    hook(contract_type_id)
+        hooks.recheck_many_after_commit(list(ids))
 
 
 # -- checking -------------------------------------------------------------------------
@@ -438,10 +434,9 @@ def check_contract(contract_id: int) -> ContractRisk | None:
     hits = evaluate(rules, Context(contract, texts, has_documents=has_documents))
     level = risk_of(hits)
     digest = _digest(hits)
-    now = started
     with transaction.atomic():
         _row, created = ContractRisk.objects.get_or_create(
-            contract_id=contract.pk, defaults={"level": level, "computed_at": now}
+            contract_id=contract.pk, defaults={"level": level, "computed_at": started}
         )
         # An evaluated row lock: two checks of one contract store one after the other.
         locked = list(ContractRisk.objects.select_for_update().filter(contract_id=contract.pk))
@@ -463,12 +458,12 @@ def check_contract(contract_id: int) -> ContractRisk | None:
                     end=h.end,
                     page=h.page,
                     document_version_id=h.version_id,
-                    created_at=now,
+                    created_at=started,
                 )
                 for h in hits
             ]
         )
-        changes: dict[str, Any] = {"level": level, "computed_at": now, "high_digest": digest}
+        changes: dict[str, Any] = {"level": level, "computed_at": started, "high_digest": digest}
         if digest != risk.high_digest:
             changes.update(acknowledged_by=None, acknowledged_at=None)
         ContractRisk.objects.filter(pk=risk.pk).update(**changes)
@@ -512,10 +507,8 @@ def request_recheck(*, actor: Any, contract_id: int) -> None:
     :func:`may_recheck`."""
     if not may_recheck(actor, contract_id):
         raise NotAllowed(_("You may not start a compliance check of this contract."))
-    from qiyue.compliance.hooks import recheck_after_commit
-
     with transaction.atomic():
-        recheck_after_commit(contract_id)
+        hooks.recheck_after_commit(contract_id)
 
 
 def acknowledge(*, actor: User, contract: Contract, note: str = "") -> ContractRisk:

@@ -109,24 +109,7 @@ class RuleForm(forms.Form):
 
 
 def _initial(rule: Rule) -> dict[str, Any]:
-    return {
-        "name": rule.name,
-        "kind": rule.kind,
-        "contract_type": str(rule.contract_type_id or ""),
-        "severity": rule.severity,
-        "enabled": rule.enabled,
-        "message": rule.message,
-        "keywords": rule.keywords,
-        "pattern": rule.pattern,
-        "extracted_field": rule.extracted_field,
-        "confidentiality_levels": rule.confidentiality_levels,
-        "amount_limit": "" if rule.amount_limit is None else str(rule.amount_limit),
-        "approver_role": rule.approver_role,
-        "max_days": "" if rule.max_days is None else str(rule.max_days),
-        "required_fields": rule.required_fields,
-        "allowed_currencies": rule.allowed_currencies,
-        "version": rule.version,
-    }
+    return {**actions.rule_data(rule), "version": rule.version}
 
 
 def _data(form: RuleForm) -> dict[str, Any]:
