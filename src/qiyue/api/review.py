@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 from qiyue.api.auth import current_user
 from qiyue.api.errors import invalid
 from qiyue.api.etags import check_if_match
-from qiyue.api.pagination import check_page_size, check_params, decode_cursor, next_link
+from qiyue.api.pagination import keyset_page
 from qiyue.api.schemas import COMMON_ERRORS, MAX_ID, Error, Out, UserRef
 from qiyue.api.serializers import user_ref
 from qiyue.contracts.queries import contract_for
@@ -117,19 +117,19 @@ def list_proposals(
     those waiting for a decision. `start`/`end` index the document version's text
     (`GET /document-versions/{id}/text`, pages joined by a newline)."""
     user = current_user(request)
-    check_params(request)
-    size = check_page_size(params.page_size)
-    after = decode_cursor(params.cursor)
     contract = contract_for(user, id)
-    rows, more = queries.proposals_page(
-        user, contract, status=params.status, after_id=after, size=size
-    )
-    for p in rows:
+
+    def render(p: Proposal) -> dict[str, Any]:
         p.contract = contract  # one contract for all: no query per row
-    return {
-        "items": [proposal_data(p) for p in rows],
-        "next": next_link(request, last_id=rows[-1].pk if rows else None, has_more=more),
-    }
+        return proposal_data(p)
+
+    return keyset_page(
+        request,
+        queries.proposals_of(user, contract, status=params.status),
+        page_size=params.page_size,
+        cursor=params.cursor,
+        render=render,
+    )
 
 
 @router.post(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from qiyue.contracts.models import Contract
@@ -45,21 +45,14 @@ def proposal_for(user: Any, pk: int) -> Proposal:
     return proposal
 
 
-def proposals_page(
-    user: Any, contract: Contract, *, status: str = "", after_id: int | None, size: int
-) -> tuple[list[Proposal], bool]:
-    """A page of the contract's proposals, newest first (none if the contract is not
-    visible: callers get it from ``contract_for``, which answers 404 then); with
-    ``status``, only those in that state."""
+def proposals_of(user: Any, contract: Contract, *, status: str = "") -> QuerySet[Proposal]:
+    """The contract's proposals (none if the contract is not visible: callers get it
+    from ``contract_for``, which answers 404 then); with ``status``, only those in that
+    state."""
     qs = Proposal.objects.filter(contract=contract, contract__in=_visible_ids(user)).select_related(
         "decided_by"
     )
-    if status:
-        qs = qs.filter(status=status)
-    if after_id is not None:
-        qs = qs.filter(pk__lt=after_id)
-    rows = list(qs.order_by("-id")[: size + 1])
-    return rows[:size], len(rows) > size
+    return qs.filter(status=status) if status else qs
 
 
 def waiting(contract: Contract) -> bool:
