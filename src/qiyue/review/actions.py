@@ -10,6 +10,7 @@ transaction: a refused edit leaves the proposal pending and the record as it was
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -79,15 +80,7 @@ def _counterparty_first(drafts: list[Draft]) -> list[Draft]:
                 )
             )
             if keys[0] not in known and keys[1] in known:
-                d = Draft(
-                    d.field,
-                    {"name": names[1], "alternatives": [names[0]]},
-                    d.confidence,
-                    d.start,
-                    d.end,
-                    d.excerpt,
-                    d.excerpt_start,
-                )
+                d = replace(d, value={"name": names[1], "alternatives": [names[0]]})
         out.append(d)
     return out
 

@@ -18,6 +18,7 @@ import logging
 import os
 import time
 import urllib.request
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -162,15 +163,7 @@ def refine(text: str, drafts: list[Draft]) -> list[Draft]:
         end = start + len(quote)
         rule = by_field.get(field)
         if rule is not None and _same(field, rule.value, value):
-            by_field[field] = Draft(
-                field,
-                rule.value,
-                max(rule.confidence, CONFIRMED),
-                rule.start,
-                rule.end,
-                rule.excerpt,
-                rule.excerpt_start,
-            )
+            by_field[field] = replace(rule, confidence=max(rule.confidence, CONFIRMED))
         elif rule is None or rule.confidence < WEAK_RULE:
             excerpt, at = excerpt_of(text, start, end)
             by_field[field] = Draft(field, value, MODEL_ONLY, start, end, excerpt, at)

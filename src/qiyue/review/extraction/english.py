@@ -85,11 +85,6 @@ _NOT_PARTY = re.compile(
     r"fda|irs|ftc|fcc|plan|offering|shares|stock)$",
     re.IGNORECASE,
 )
-_SUFFIX = re.compile(
-    r"\b(?:Inc|Corp|Corporation|LLC|L\.L\.C|Ltd|Limited|L\.P|LP|LLP|Company|Co|GmbH|AG|B\.V|N\.V|S\.A|"
-    r"PLC|plc|Pty|University|Association|Partnership|Trust|Bank|Group|Holdings|S\.p\.A|SA|SAS|AB)\b\.?",
-    re.IGNORECASE,
-)
 
 
 #: A company name: capitalised words ending in a company suffix ("Acme Widgets, Inc.").
@@ -788,14 +783,6 @@ def _expiration_sentence(text: str, start: Proposal | None) -> Proposal | None:
     return None
 
 
-_RENEW = re.compile(
-    r"automatic(?:ally)?\s+(?:be\s+)?(?:renew|extend)|renew(?:ed)?\s+automatically|"
-    r"extended\s+automatically|successive\s+(?:renewal\s+)?(?:term|period)|"
-    r"automatic\s+renewal|(?:shall|will)\s+(?:be\s+)?renew|(?:shall|will)\s+(?:be\s+)?extended\s+for",
-    re.IGNORECASE,
-)
-
-
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     left = max(text.rfind(". ", 0, start), text.rfind("\n\n", 0, start), start - 800)
     s = left + 1 if left >= 0 else 0
@@ -828,7 +815,6 @@ def _negated(sentence: str) -> bool:
     return False
 
 
-_NOTICE_CTX = re.compile(r"notice|notif|written|prior|before|advance", re.IGNORECASE)
 _TERM_CTX = re.compile(
     r"(?:successive|additional|renewal|further|extension|consecutive|automatic|renew\w*|extend\w*|periods?|terms?)"
     r"(?:\s+(?:term|period|terms|periods))?\s*(?:of|for)?\s*(?:up\s+to\s+)?(?:an?\s+)?$",
