@@ -475,3 +475,42 @@ def test_instalment_states_for_termination(org: Any) -> None:
     b.refresh_from_db()
     assert (a.state, b.state) == (InstalmentState.CLOSED, InstalmentState.CARRIED)
     assert a.trigger == Trigger.DATE
+
+
+def test_settling_open_items_is_one_update_per_state_whatever_their_number(
+    org: Any, django_assert_num_queries: Any
+) -> None:
+    def settle(n: int) -> None:
+        c = _active(org, amount="1200")
+        plan = actions.add_schedule(
+            actor=org.sales1, contract=c, label="款", total="1200", first_due="2026-01-31", count=n
+        )
+        decided = {i.pk: ("close" if k % 2 else "carry") for k, i in enumerate(plan)}
+        # Two reads (open instalments, open obligations) and one update per state.
+        with django_assert_num_queries(4):
+            out = actions.settle_open_items(contract=c, instalments=decided, obligations={})
+        assert out["instalments"] == {
+            str(pk): "closed" if d == "close" else "carried" for pk, d in decided.items()
+        }
+        assert Instalment.objects.filter(contract=c, state=InstalmentState.CLOSED).count() == n // 2
+
+    settle(2)
+    settle(12)
+
+
+@pytest.mark.parametrize("state", ["draft", "approved", "active", "expired", "archived"])
+def test_money_rights_answer_like_the_single_checks(org: Any, state: str) -> None:
+    from qiyue.contracts.queries import may
+
+    c = make_contract(org.sales1, state=state, amount="1000")
+    for user in (org.sales1, org.finance, org.legal, org.manager, org.viewer, org.head1):
+        seen = Contract.objects.visible_to(user, "view").filter(pk=c.pk).exists()
+        if not seen:  # the panel answers 404 before asking
+            continue
+        assert actions.money_rights(user, c) == {
+            "may_change": may(user, c, "change"),
+            "may_plan": actions.may_plan(user, c) and c.state in actions.PLANNING_STATES,
+            "may_record": actions.may_record(user, c) and c.state in actions.MONEY_STATES,
+            "may_obligations": actions.may_manage_obligations(user, c)
+            and c.state in actions.PLANNING_STATES,
+        }, user.username

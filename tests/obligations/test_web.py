@@ -135,6 +135,56 @@ def test_amend_renew_and_terminate_through_the_pages(org: Any, login: Any) -> No
     assert c.state == ContractState.TERMINATED
 
 
+def test_amendment_rejected_through_the_page_and_an_unknown_decision_is_404(
+    org: Any, login: Any
+) -> None:
+    c = _active(org)
+    login(org.sales1).post(
+        reverse("web:amendment_add", args=[c.pk]), {"title": "补充协议", "new_amount": "120000"}
+    )
+    a = Amendment.objects.get(contract=c)
+    legal = login(org.legal)
+    url = reverse("web:amendment_decide", args=[a.pk])
+    assert legal.post(url, {"decision": "maybe", "comment": "?"}).status_code == 404
+    r = legal.post(url, {"decision": "reject", "comment": "金额不对"})
+    assert r.status_code == 302 and r["Location"].endswith("#money")
+    a.refresh_from_db()
+    c.refresh_from_db()
+    assert (a.state, a.decision_comment, c.amount) == ("rejected", "金额不对", 100000)
+
+
+def test_panel_shows_the_notice_of_the_term_and_the_termination(org: Any, login: Any) -> None:
+    from qiyue.contracts import flows
+
+    today = timezone.localdate()
+    c = make_contract(
+        org.sales1,
+        state="active",
+        effective_date=(today - timedelta(days=30)).isoformat(),
+        expiry_date=(today + timedelta(days=200)).isoformat(),
+        auto_renew=True,
+        renewal_term_months=12,
+        notice_period_days=30,
+    )
+    owner = login(org.sales1)
+    url = reverse("web:contract_money", args=[c.pk])
+    before = owner.get(url, **HX)
+    assert before.context["notice"] is None and before.context["termination"] is None
+    assert 'data-testid="non-renewal"' in before.content.decode()
+    notice = flows.record_non_renewal(
+        actor=org.sales1, contract=c, given_by="customer", given_on=today
+    )
+    after = owner.get(url, **HX)
+    assert after.context["notice"] == notice
+    assert 'data-testid="non-renewal"' not in after.content.decode()
+    assert 'data-testid="notice-status"' in after.content.decode()
+    flows.terminate_contract(actor=org.manager, contract=c, reason="客户破产", effective_date=today)
+    ended = owner.get(url, **HX)
+    assert ended.context["termination"].reason == "客户破产"
+    assert 'data-testid="termination"' in ended.content.decode()
+    assert "客户破产" in ended.content.decode()
+
+
 def test_receivables_page_query_count_does_not_grow(
     org: Any, login: Any, django_assert_max_num_queries: Any
 ) -> None:
@@ -255,5 +305,6 @@ def test_money_panel_query_count_does_not_grow_with_rows(org: Any, login: Any) -
 
 # Pinned: the panel's queries (session and user, the contract, four lists, the
 # allocations, reconciliation, lifecycle records and the access checks of its buttons;
-# a termination's open items are picked from the lists, not read again).
-PANEL_QUERIES = 23
+# a termination's open items are picked from the lists, not read again; the money forms
+# ask the "change" access once and finance's right from the contract already read).
+PANEL_QUERIES = 20

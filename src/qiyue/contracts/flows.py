@@ -118,6 +118,17 @@ def renewal_expiry(expiry: date, months: int) -> date:
 # -- amendments ---------------------------------------------------------------------------
 
 
+def _check_amendable(contract: Contract) -> None:
+    """Refuse amending a contract that is not approved, signing or active (checked when
+    the amendment is proposed and again when it is approved)."""
+    if contract.state not in AMENDABLE_STATES:
+        raise ContractError(
+            _("A contract that is %(state)s cannot be amended.")
+            % {"state": contract.get_state_display()},
+            code="state",
+        )
+
+
 def propose_amendment(
     *, actor: User, contract: Contract, title: str, changes: dict[str, Any], reason: str = ""
 ) -> Amendment:
@@ -137,12 +148,7 @@ def propose_amendment(
         raise ContractError(errors)
     with transaction.atomic():
         current = _visible(actor, contract, "change")
-        if current.state not in AMENDABLE_STATES:
-            raise ContractError(
-                _("A contract that is %(state)s cannot be amended.")
-                % {"state": current.get_state_display()},
-                code="state",
-            )
+        _check_amendable(current)
         cleaned = clean_contract_data(actor=actor, data=changes, current=current)
         stored = {k: _plain(v) for k, v in cleaned.items()}
         same = [k for k, v in stored.items() if v == _plain(getattr(current, k))]
@@ -233,12 +239,7 @@ def approve_amendment(*, actor: User, amendment: Amendment, comment: str = "") -
         raise ContractError(errors)
     with transaction.atomic():
         current, found = _pending(actor, amendment)
-        if current.state not in AMENDABLE_STATES:
-            raise ContractError(
-                _("A contract that is %(state)s cannot be amended.")
-                % {"state": current.get_state_display()},
-                code="state",
-            )
+        _check_amendable(current)
         # Checked again against the contract as it is now (e.g. expiry after effective).
         author = found.created_by
         cleaned = clean_contract_data(actor=author, data=found.changes, current=current)

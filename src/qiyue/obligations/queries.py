@@ -323,7 +323,9 @@ def lifecycle_for(
     """The amendments, the non-renewal notice of the current term, the termination and
     the renewal of a contract the caller already read through ``visible_to``; the open
     items a termination decides are picked from ``instalments``/``obligations`` when the
-    caller has read them already."""
+    caller has read them already. A notice is only looked for on an active contract that
+    renews automatically (the only one it is recorded for and matters to), a termination
+    only on a terminated or archived one (its flow writes it and ends the contract)."""
     from qiyue.contracts.models import (
         Amendment,
         ContractState,
@@ -333,11 +335,13 @@ def lifecycle_for(
     )
     from qiyue.obligations.actions import open_items
 
-    notice = None
-    if contract.expiry_date:
+    notice = termination = None
+    if contract.state == ContractState.ACTIVE and contract.auto_renew and contract.expiry_date:
         notice = NonRenewalNotice.objects.filter(
             contract=contract, for_expiry=contract.expiry_date
         ).first()
+    if contract.state in (ContractState.TERMINATED, ContractState.ARCHIVED):
+        termination = Termination.objects.filter(contract=contract).first()
     renewal = (
         Contract.objects.visible_to(user, "view")
         .filter(parent=contract, relation=Relation.RENEWAL)
@@ -356,7 +360,7 @@ def lifecycle_for(
             .order_by("-id")
         ),
         "notice": notice,
-        "termination": Termination.objects.filter(contract=contract).first(),
+        "termination": termination,
         "renewal": renewal,
         "open_instalments": open_instalments,
         "open_obligations": open_obligations,

@@ -22,6 +22,7 @@ from qiyue.obligations.actions.common import (
     may_manage_obligations,
     may_plan,
     may_record,
+    money_rights,
 )
 from qiyue.obligations.actions.duties import (
     CARRY,
@@ -65,6 +66,7 @@ __all__ = [
     "may_manage_obligations",
     "may_plan",
     "may_record",
+    "money_rights",
     "open_items",
     "record_acceptance",
     "record_invoice",

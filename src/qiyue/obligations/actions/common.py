@@ -59,23 +59,45 @@ def visible_contract(actor: Any, contract: Contract | int, action: str = "view")
     return found
 
 
-def may_plan(actor: Any, contract: Contract) -> bool:
-    """Editors of the contract, and finance, plan its instalments."""
-    qs = Contract.objects.filter(pk=contract.pk)
-    if qs.visible_to(actor, "change").exists():
-        return True
-    return bool(actor.has_perm_code(Perm.PAYMENT_RECORD)) and qs.visible_to(actor, "view").exists()
+def _is_finance(actor: Any) -> bool:
+    return (
+        actor is not None
+        and actor.is_authenticated
+        and bool(actor.has_perm_code(Perm.PAYMENT_RECORD))
+    )
 
 
 def may_record(actor: Any, contract: Contract) -> bool:
     """Finance records payments and invoices of the contracts it can see."""
-    if actor is None or not actor.is_authenticated or not actor.has_perm_code(Perm.PAYMENT_RECORD):
+    if not _is_finance(actor):
         return False
     return Contract.objects.filter(pk=contract.pk).visible_to(actor, "view").exists()
 
 
 def may_manage_obligations(actor: Any, contract: Contract) -> bool:
+    """The contract's editors ("change" access) manage its obligations."""
     return Contract.objects.filter(pk=contract.pk).visible_to(actor, "change").exists()
+
+
+def may_plan(actor: Any, contract: Contract) -> bool:
+    """Editors of the contract, and finance, plan its instalments."""
+    return may_manage_obligations(actor, contract) or may_record(actor, contract)
+
+
+def money_rights(actor: Any, contract: Contract) -> dict[str, bool]:
+    """Which forms of the money panel the actor may use now (the actions check again),
+    for a contract the caller already read through ``visible_to(actor, "view")``: the
+    "change" access is asked once for every form, finance needs no second look.
+    ``may_change`` is that "change" access (renewal, amendments, notices)."""
+    change = may_manage_obligations(actor, contract)
+    record = _is_finance(actor)  # and may see the contract, as the caller read it
+    planning = contract.state in PLANNING_STATES
+    return {
+        "may_change": change,
+        "may_plan": (change or record) and planning,
+        "may_record": record and contract.state in MONEY_STATES,
+        "may_obligations": change and planning,
+    }
 
 
 def check_plan(actor: Any, contract: Contract | int) -> Contract:

@@ -255,13 +255,28 @@ def settle_open_items(
                 ) % {"name": getattr(item, "label", None) or getattr(item, "title", "")}
     if missing:
         raise ObligationError(missing, code="incomplete")
-    out: dict[str, dict[str, str]] = {"instalments": {}, "obligations": {}}
-    for inst in open_inst:
-        state = InstalmentState.CLOSED if instalments[inst.pk] == CLOSE else InstalmentState.CARRIED
-        Instalment.objects.filter(pk=inst.pk).update(state=state)
-        out["instalments"][str(inst.pk)] = str(state)
-    for ob in open_obl:
-        ostate = ObligationState.CLOSED if obligations[ob.pk] == CLOSE else ObligationState.CARRIED
-        Obligation.objects.filter(pk=ob.pk).update(state=ostate)
-        out["obligations"][str(ob.pk)] = str(ostate)
-    return out
+    return {
+        "instalments": _settle(
+            Instalment, open_inst, instalments, InstalmentState.CLOSED, InstalmentState.CARRIED
+        ),
+        "obligations": _settle(
+            Obligation, open_obl, obligations, ObligationState.CLOSED, ObligationState.CARRIED
+        ),
+    }
+
+
+def _settle(
+    model: type[Instalment] | type[Obligation],
+    items: Iterable[Instalment | Obligation],
+    decided: dict[int, str],
+    closed: str,
+    carried: str,
+) -> dict[str, str]:
+    """Give each item the state decided for it (one UPDATE per state, not one per item,
+    inside the termination's write transaction); the states by id, for the audit event."""
+    states = {item.pk: closed if decided[item.pk] == CLOSE else carried for item in items}
+    for state in (closed, carried):
+        pks = [pk for pk, s in states.items() if s == state]
+        if pks:
+            model._default_manager.filter(pk__in=pks).update(state=state)
+    return {str(pk): str(state) for pk, state in states.items()}

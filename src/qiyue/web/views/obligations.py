@@ -8,6 +8,7 @@ form posts to a small view that calls one action and goes back to the panel."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -66,14 +67,10 @@ def contract_money(request: HttpRequest, pk: int) -> HttpResponse:
     data.update(
         q.lifecycle_for(user, c, instalments=data["instalments"], obligations=data["obligations"])
     )
+    data.update(actions.money_rights(user, c))
     data.update(
         {
             "c": c,
-            "may_plan": actions.may_plan(user, c) and c.state in actions.PLANNING_STATES,
-            "may_record": actions.may_record(user, c) and c.state in actions.MONEY_STATES,
-            "may_obligations": actions.may_manage_obligations(user, c)
-            and c.state in actions.PLANNING_STATES,
-            "may_change": may(user, c, "change"),
             "may_terminate": c.state == "active" and may(user, c, "terminate"),
             "may_approve": may(user, c, "approve"),
             "triggers": Trigger.choices,
@@ -363,30 +360,21 @@ def amendment_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def amendment_decide(request: HttpRequest, pk: int) -> HttpResponse:
     amendment = q.amendment_for(request.user, pk)
+    decide: Callable[..., Any]
+    decision = request.POST.get("decision")
+    if decision == "approve":
+        decide, message = flows.approve_amendment, _("Amendment approved and applied.")
+    elif decision == "reject":
+        decide, message = flows.reject_amendment, _("Amendment rejected.")
+    else:
+        raise Http404
     comment = request.POST.get("comment", "")
-    if request.POST.get("decision") == "approve":
-        return _done(
-            request,
-            amendment.contract_id,
-            lambda: flows.approve_amendment(
-                actor=_user(request),
-                amendment=amendment,
-                comment=comment,
-            ),
-            _("Amendment approved and applied."),
-        )
-    if request.POST.get("decision") == "reject":
-        return _done(
-            request,
-            amendment.contract_id,
-            lambda: flows.reject_amendment(
-                actor=_user(request),
-                amendment=amendment,
-                comment=comment,
-            ),
-            _("Amendment rejected."),
-        )
-    raise Http404
+    return _done(
+        request,
+        amendment.contract_id,
+        lambda: decide(actor=_user(request), amendment=amendment, comment=comment),
+        message,
+    )
 
 
 # -- receivables --------------------------------------------------------------------------
