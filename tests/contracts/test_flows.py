@@ -78,7 +78,7 @@ def test_renewal_term_date_table(expiry: date, months: int, renewed_to: date) ->
 )
 def test_cancel_by_date_table(expiry: date, notice: int | None, cancel_by: date) -> None:
     c = Contract(expiry_date=expiry, notice_period_days=notice)
-    assert flows.cancel_by(c) == cancel_by
+    assert c.cancel_by == cancel_by
 
 
 # The daily job ---------------------------------------------------------------------------

@@ -308,3 +308,27 @@ def test_money_panel_query_count_does_not_grow_with_rows(org: Any, login: Any) -
 # a termination's open items are picked from the lists, not read again; the money forms
 # ask the "change" access once and finance's right from the contract already read).
 PANEL_QUERIES = 20
+
+
+def test_without_a_notice_period_the_cancel_by_date_is_the_expiry_everywhere(
+    org: Any, login: Any
+) -> None:
+    from django.utils import formats, translation
+
+    expiry = timezone.localdate() + timedelta(days=200)
+    c = make_contract(
+        org.sales1,
+        state="active",
+        expiry_date=expiry.isoformat(),
+        auto_renew=True,
+        renewal_term_months=12,
+    )
+    assert c.notice_period_days is None and c.cancel_by == expiry
+    owner = login(org.sales1)
+    with translation.override("en"):
+        shown = formats.date_format(expiry, "DATE_FORMAT")
+    panel = owner.get(reverse("web:contract_money", args=[c.pk]), HTTP_ACCEPT_LANGUAGE="en", **HX)
+    page = owner.get(reverse("web:contract_detail", args=[c.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    # The page, the panel and the reminders (reminders.deadlines) name the same day.
+    assert shown in panel.content.decode().split('data-testid="notice-status"')[1][:300]
+    assert shown in page.content.decode().split('data-testid="contract-cancel-by"')[1][:200]

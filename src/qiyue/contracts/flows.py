@@ -92,14 +92,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def cancel_by(contract: Contract) -> date | None:
-    """The last day to give notice before an automatic renewal (no notice period: the
-    expiry date itself)."""
-    if contract.expiry_date is None:
-        return None
-    return contract.expiry_date - timedelta(days=contract.notice_period_days or 0)
-
-
 def _month_end(day: date) -> bool:
     return (day + timedelta(days=1)).day == 1
 
@@ -403,7 +395,7 @@ def record_non_renewal(
                 _("Only an active contract that renews automatically needs this notice."),
                 code="state",
             )
-        last_day = cancel_by(current)
+        last_day = current.cancel_by
         if last_day is None:
             raise ContractError(_("The contract has no expiry date."), code="state")
         if day > last_day:
@@ -560,7 +552,7 @@ def _system_step(contract: Contract, code: str, rule: str, today: date) -> bool:
 def _extend(contract: Contract, today: date) -> date | None:
     """Extend an auto-renewing contract by its renewal term; the new expiry or None."""
     assert contract.expiry_date is not None and contract.renewal_term_months
-    old, old_cancel = contract.expiry_date, cancel_by(contract)
+    old, old_cancel = contract.expiry_date, contract.cancel_by
     new = renewal_expiry(old, contract.renewal_term_months)
     with transaction.atomic():
         updated = Contract.objects.filter(
@@ -630,7 +622,7 @@ def run_lifecycle(*, today: date | None = None, dry_run: bool = False) -> list[C
     ).order_by("id")
     for contract in renewing:
         for _term in range(MAX_AUTO_TERMS):
-            last_day = cancel_by(contract)
+            last_day = contract.cancel_by
             if last_day is None or last_day >= today or _has_notice(contract):
                 break
             assert contract.expiry_date is not None and contract.renewal_term_months

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -108,6 +109,14 @@ class Relation(models.TextChoices):
     ORDER = "order", _("Order under a framework agreement")
     AMENDMENT = "amendment", _("Amendment to a main contract")
     RENEWAL = "renewal", _("Renewal of a contract")
+
+
+def cancel_by(expiry: date, notice_days: int | None) -> date:
+    """The last day to give notice before an automatic renewal that takes effect after
+    ``expiry``: ``notice_days`` before it, or the expiry date itself when no notice
+    period is recorded. The one rule behind the contract page, the lifecycle flows and
+    the reminders."""
+    return expiry - timedelta(days=notice_days or 0)
 
 
 def _shared_contract_ids(user: Any, editable: bool) -> models.QuerySet[Any]:
@@ -253,13 +262,9 @@ class Contract(models.Model):
         return f'"{self.pk}-{self.version}"'
 
     @property
-    def cancel_by(self) -> Any:
-        """The last day to give notice before an automatic renewal."""
-        if self.expiry_date and self.notice_period_days is not None:
-            from datetime import timedelta
-
-            return self.expiry_date - timedelta(days=self.notice_period_days)
-        return None
+    def cancel_by(self) -> date | None:
+        """The last day to give notice before an automatic renewal (:func:`cancel_by`)."""
+        return cancel_by(self.expiry_date, self.notice_period_days) if self.expiry_date else None
 
 
 class ContractShare(models.Model):

@@ -4,20 +4,14 @@ cancel-by date of auto-renewing ones, and the one-off reminders users set."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.contracts.models import Contract, ContractState
+from qiyue.contracts.models import Contract, ContractState, cancel_by
 from qiyue.reminders.models import DeadlineKind, OneOffReminder
 from qiyue.reminders.sources import Deadline
-
-
-def cancel_by(expiry: date, notice_days: int | None) -> date:
-    """The last day to give notice before an automatic renewal (no notice period
-    recorded: the expiry date itself)."""
-    return expiry - timedelta(days=notice_days or 0)
 
 
 def contract_deadlines(start: date, end: date, owner_id: int | None = None) -> Iterator[Deadline]:
