@@ -479,7 +479,7 @@ def transition_contract(
             changes["signed_date"] = signed
             if current.effective_date is None:
                 changes["effective_date"] = signed
-        _move(actor, current, t, comment=comment, changes=changes)
+        move(actor, current, t, note={"comment": comment}, changes=changes)
         if t.code == "submit":
             from qiyue.approvals.actions import ApprovalError, start_instance
 
@@ -514,21 +514,24 @@ def workflow_transition(
             % {"state": ContractState(current.state).label},
             code="invalid_transition",
         )
-    _move(actor, current, t, comment=(comment or "")[:2000])
+    move(actor, current, t, note={"comment": (comment or "")[:2000]})
     reindex_after_commit(current.pk)
     return current
 
 
-def _move(
+def move(
     actor: User | None,
     current: Contract,
     t: Transition,
     *,
-    comment: str,
+    note: dict[str, Any],
     changes: dict[str, Any] | None = None,
 ) -> None:
     """Take transition ``t`` on ``current`` (compare-and-set on its state and version, so
-    two concurrent moves make one change), refresh it and record the event."""
+    two concurrent moves make one change; StaleEdit for the loser), refresh it and record
+    the event, with ``note`` (a comment; the system's rule and day) beside the states.
+    Shared by manual, workflow and scheduled (``flows``) transitions; runs in the
+    caller's transaction."""
     changes = changes or {}
     updated = Contract.objects.filter(
         pk=current.pk, state=current.state, version=current.version
@@ -544,7 +547,7 @@ def _move(
         data={
             "before": {"state": before_state},
             "after": {"state": t.target, **{k: str(v) for k, v in changes.items()}},
-            "comment": comment,
+            **note,
         },
     )
 

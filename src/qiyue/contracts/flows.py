@@ -29,6 +29,7 @@ from qiyue.contracts.actions import (
     StaleEdit,
     clean_contract_data,
     create_contract,
+    move,
     transition_contract,
 )
 from qiyue.contracts.lifecycle import TRANSITIONS
@@ -518,23 +519,10 @@ def _system_step(contract: Contract, code: str, rule: str, today: date) -> bool:
     """Move the contract by a transition as the system; False if it moved meanwhile."""
     t = TRANSITIONS[code]
     with transaction.atomic():
-        updated = Contract.objects.filter(
-            pk=contract.pk, state=contract.state, version=contract.version
-        ).update(state=t.target, version=contract.version + 1, updated_at=timezone.now())
-        if updated != 1:
+        try:
+            move(None, contract, t, note={"rule": rule, "on": today.isoformat()})
+        except StaleEdit:
             return False
-        contract.refresh_from_db()
-        record(
-            actor=None,
-            action=f"contract.{code}",
-            target=contract,
-            data={
-                "before": {"state": str(ContractState.ACTIVE)},
-                "after": {"state": str(t.target)},
-                "rule": rule,
-                "on": today.isoformat(),
-            },
-        )
         reindex_after_commit(contract.pk)
         _notify_owner(
             contract,
