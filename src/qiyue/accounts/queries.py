@@ -29,6 +29,20 @@ def user_with_role(pk: int) -> User | None:
     return User.objects.select_related("role", "department").filter(pk=pk).first()
 
 
+def nearest_head(department: Department | None, exclude: set[int]) -> tuple[User | None, str]:
+    """The nearest active head at or above ``department`` who is not in ``exclude``, and
+    the name of the department they head; ``(None, "")`` when the tree has none. One
+    query per level walked, for the parent and its head (not cached on the objects)."""
+    dept = department
+    seen = 0
+    while dept is not None and seen < 50:
+        if dept.head_id and dept.head_id not in exclude and dept.head and dept.head.is_active:
+            return dept.head, dept.name
+        dept = dept.parent
+        seen += 1
+    return None, ""
+
+
 def roles() -> QuerySet[Role]:
     """Every role, by code (pickers in the workflow and compliance rule editors)."""
     return Role.objects.order_by("code")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qiyue.accounts.models import User
+from qiyue.accounts.queries import nearest_head
 from qiyue.approvals import routing
 from qiyue.approvals.definitions import DEFAULT_DEFINITION, DEFAULT_NAME, normalize
 from qiyue.approvals.models import (
@@ -811,7 +812,7 @@ def check_overdue(now: Any = None) -> dict[str, int]:
                 continue
             if task.due_at is None or now <= calendar.deadline(task.due_at, 1):
                 continue  # one more working day before escalating
-            head, _name = routing.head_above(task.assignee.department, {task.assignee_id})
+            head, _name = nearest_head(task.assignee.department, {task.assignee_id})
             taken = ApprovalTask.objects.filter(
                 pk=task.pk, state=TaskState.OPEN, escalated_at__isnull=True
             ).update(escalated_at=now)

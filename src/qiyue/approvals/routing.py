@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from qiyue.accounts.models import Department, User
+from qiyue.accounts.models import User
+from qiyue.accounts.queries import nearest_head
 from qiyue.approvals.expressions import ExpressionError, evaluate
 from qiyue.approvals.models import Workflow
 
@@ -110,18 +111,6 @@ def step_runs(step: dict[str, Any], names: dict[str, Any]) -> tuple[bool, str]:
         return True, str(exc)[:300]
 
 
-def head_above(department: Department | None, exclude: set[int]) -> tuple[User | None, str]:
-    """The nearest active head at or above ``department`` who is not in ``exclude``."""
-    dept = department
-    seen = 0
-    while dept is not None and seen < 50:
-        if dept.head_id and dept.head_id not in exclude and dept.head and dept.head.is_active:
-            return dept.head, dept.name
-        dept = dept.parent
-        seen += 1
-    return None, ""
-
-
 def resolve_approvers(tokens: list[str], contract: Any, submitter: User) -> list[tuple[User, str]]:
     """The active users a step's approver tokens name, each once, with the reason; the
     submitter and the contract's owner never approve their own contract."""
@@ -136,11 +125,11 @@ def resolve_approvers(tokens: list[str], contract: Any, submitter: User) -> list
     for token in tokens:
         kind, _sep, arg = token.partition(":")
         if kind == "dept_head":
-            head, name = head_above(own_dept, excluded)
+            head, name = nearest_head(own_dept, excluded)
             add(head, f"dept_head:{name}")
         elif kind == "parent_dept_head":
             parent = own_dept.parent if own_dept is not None else None
-            head, name = head_above(parent, excluded)
+            head, name = nearest_head(parent, excluded)
             add(head, f"parent_dept_head:{name}")
         elif kind in {"role", "legal"}:
             code = "legal" if kind == "legal" else arg

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from qiyue.accounts.models import User
+from qiyue.accounts.queries import nearest_head
 from qiyue.audit.actions import record
 from qiyue.notifications.actions import in_language, notify
 from qiyue.reminders.models import (
@@ -213,13 +214,8 @@ def _head_for(occ: Occurrence) -> User | None:
     dept = occ.user.department
     if dept is None and occ.contract is not None:
         dept = occ.contract.department
-    for _depth in range(20):
-        if dept is None:
-            return None
-        if dept.head is not None and dept.head.pk != occ.user_id and dept.head.is_active:
-            return dept.head
-        dept = dept.parent
-    return None
+    head, _name = nearest_head(dept, {occ.user_id})
+    return head
 
 
 class Run:
