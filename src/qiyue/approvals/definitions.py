@@ -26,6 +26,7 @@ from qiyue.approvals.expressions import ExpressionError, check
 from qiyue.approvals.models import Quorum
 from qiyue.lib.errors import FieldErrors
 from qiyue.lib.money import MoneyError, parse_amount
+from qiyue.lib.text import as_id
 
 MAX_STEPS = 20
 MAX_APPROVERS = 20
@@ -49,10 +50,10 @@ class DefinitionError(FieldErrors):
 def _ids(raw: Any) -> list[int]:
     out = []
     for value in raw or []:
-        text = str(value)
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
-            raise ValueError(text)
-        out.append(int(text))
+        pk = as_id(value)
+        if pk is None:
+            raise ValueError(value)
+        out.append(pk)
     return sorted(set(out))
 
 

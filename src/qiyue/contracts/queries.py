@@ -32,6 +32,7 @@ from qiyue.contracts.models import (
 from qiyue.lib.errors import FieldErrors
 from qiyue.lib.money import MoneyError, parse_amount
 from qiyue.lib.prepared import NO_CURSOR, prepared
+from qiyue.lib.text import as_id
 
 SORTS = {
     "number": "number",
@@ -75,12 +76,6 @@ class ContractFilters:
         return out
 
 
-def _is_id(raw: str) -> bool:
-    """ASCII digits that fit a database id (``"²".isdigit()`` is true, ``int`` refuses
-    it; a 30-digit number overflows SQLite's integers)."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= 18
-
-
 def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFilters:
     """Filters from query parameters; raises FilterError naming each bad one."""
     errors: dict[str, str] = {}
@@ -99,7 +94,7 @@ def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFil
     for name in ("contract_type", "customer", "department"):
         raw = get(name) or (get("type") if name == "contract_type" else "")
         if raw:
-            if _is_id(raw):
+            if as_id(raw) is not None:
                 setattr(f, name, int(raw))
             elif name == "contract_type":
                 found = ContractType.objects.filter(code=raw).values_list("pk", flat=True).first()
@@ -111,7 +106,7 @@ def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFil
     owner = get("owner")
     if owner == "me" and user is not None:
         f.owner = user.pk
-    elif _is_id(owner):
+    elif as_id(owner) is not None:
         f.owner = int(owner)
     elif owner:
         errors["owner"] = _("Expected a number or 'me'.")

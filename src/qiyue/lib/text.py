@@ -46,3 +46,12 @@ def normalize_company_name(name: str) -> str:
                 text = text[: -len(suffix)].strip()
                 changed = True
     return text.replace(" ", "")
+
+
+def as_id(raw: object) -> int | None:
+    """A database id from user input, or None. ASCII digits only (``"²".isdigit()`` is
+    true but ``int`` refuses it) and short enough to fit the database's integers."""
+    text = str(raw or "")
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None

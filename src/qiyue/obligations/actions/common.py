@@ -13,6 +13,7 @@ from qiyue.accounts.permissions import Perm
 from qiyue.contracts.actions import ContractError
 from qiyue.contracts.models import Contract, ContractState
 from qiyue.lib.money import CENT, MoneyError, parse_amount
+from qiyue.lib.text import as_id as parse_id
 from qiyue.obligations.models import MONEY_STATES as MONEY_STATES
 from qiyue.obligations.models import OPEN_INSTALMENT_STATES as OPEN_INSTALMENT_STATES
 from qiyue.obligations.models import OPEN_OBLIGATION_STATES as OPEN_OBLIGATION_STATES
@@ -175,8 +176,7 @@ def as_id(value: Any) -> int:
     """A database id from a model or user input; 0 (matches nothing) when it is none."""
     if hasattr(value, "pk"):
         return int(value.pk)
-    text = str(value).strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+    return parse_id(str(value).strip()) or 0
 
 
 def money_text(value: Decimal) -> str:

@@ -17,20 +17,12 @@ from django.utils.translation import gettext as _
 
 from qiyue.contracts.actions import ContractError
 from qiyue.lib.errors import FieldErrors
+from qiyue.lib.text import as_id
 from qiyue.web.forms import add_errors
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 PAGE_SIZES = (10, 25, 50, 100)
-
-
-def as_id(raw: object) -> int | None:
-    """A database id from user input, or None. ASCII digits only (``"²".isdigit()`` is
-    true but ``int`` refuses it) and short enough to fit the database's integers."""
-    text = str(raw or "")
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
-    return None
 
 
 def require_admin(request: HttpRequest) -> Any:
