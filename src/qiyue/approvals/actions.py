@@ -34,7 +34,12 @@ from qiyue.approvals.models import (
     Workflow,
     WorkflowVersion,
 )
-from qiyue.approvals.queries import content_snapshot, latest_instance, may_withdraw
+from qiyue.approvals.queries import (
+    content_snapshot,
+    latest_instance,
+    may_withdraw,
+    not_delegable,
+)
 from qiyue.audit.actions import record
 from qiyue.contracts.models import Contract, ContractState
 from qiyue.lib.errors import FieldErrors
@@ -577,7 +582,7 @@ def delegate(*, actor: User, task_id: int, to: User | None, comment: str = "") -
         if to is None or not to.is_active:
             raise ApprovalError({"to": _("Choose an active colleague.")})
         contract = Contract.objects.get(pk=task.contract_id)
-        if to.pk in {actor.pk, instance.submitted_by_id, contract.owner_id}:
+        if to.pk in not_delegable(actor, instance, contract):
             raise ApprovalError({"to": _("Choose someone other than yourself or the submitter.")})
         if ApprovalTask.objects.filter(step=task.step, assignee=to, state=TaskState.OPEN).exists():
             raise ApprovalError({"to": _("This colleague already has a task in this step.")})

@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from qiyue.accounts.queries import active_users
 from qiyue.approvals.models import (
     ApprovalComment,
     ApprovalInstance,
@@ -123,6 +124,17 @@ def may_withdraw(user: Any, instance: ApprovalInstance, contract: Any) -> bool:
     """Whether ``user`` may take the pending ``instance`` back: its submitter or the
     contract's owner."""
     return user.pk in {instance.submitted_by_id, contract.owner_id}
+
+
+def not_delegable(user: Any, instance: ApprovalInstance, contract: Any) -> set[int]:
+    """Ids of those ``user`` may not hand a task of ``instance`` to: themselves, the
+    submitter and the contract's owner (who never approve their own contract)."""
+    return {user.pk, instance.submitted_by_id, contract.owner_id}
+
+
+def delegates_for(user: Any, instance: ApprovalInstance, contract: Any) -> QuerySet[Any]:
+    """The colleagues ``user`` may hand a task of ``instance`` to."""
+    return active_users().exclude(pk__in=not_delegable(user, instance, contract))
 
 
 def may_see_contract(user: Any, contract_id: int) -> bool:

@@ -55,11 +55,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mine = task.assignee_id == user.pk and task.state == TaskState.OPEN
     instances = queries.instances_of(contract)
     current = next((i for i in instances if i.pk == instance.pk), instance)
-    colleagues = (
-        active_users().exclude(pk__in=[user.pk, instance.submitted_by_id, contract.owner_id])
-        if mine
-        else []
-    )
+    colleagues = queries.delegates_for(user, instance, contract) if mine else []
     return render(
         request,
         "web/approvals/task_detail.html",
