@@ -115,9 +115,9 @@ def inbox_for(user: Any, *, state: str = TaskState.OPEN) -> QuerySet[ApprovalTas
     if state != TaskState.OPEN:
         visible = Contract.objects.visible_to(user, "view").values("pk")
         qs = qs.filter(Q(state=TaskState.OPEN) | Q(contract__in=visible))
-    return qs.select_related(
-        "step", "contract__counterparty", "contract__contract_type", "instance__submitted_by"
-    ).order_by("due_at", "id")
+    return qs.select_related("step", "contract__counterparty", "instance__submitted_by").order_by(
+        "due_at", "id"
+    )
 
 
 def may_withdraw(user: Any, instance: ApprovalInstance, contract: Any) -> bool:
