@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qiyue.accounts.models import User
     from qiyue.contracts.models import Contract, ContractShare, ContractType
     from qiyue.contracts.queries import ContractFilters
+    from qiyue.search.backends.base import CANDIDATES
     from qiyue.search.backends.postgres import ts_term
     from qiyue.search.backends.sqlite import WEIGHTS, fts_query
     from qiyue.search.queries import search_for
@@ -140,8 +141,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 setattr(f, key, value)
         return f
 
-    def raw_sql(user: Any, spec: dict[str, Any]) -> tuple[str, list[Any]]:
-        """The allowed contracts as hand-written SQL: permission, then filters."""
+    def raw_sql(user: Any, spec: dict[str, Any]) -> tuple[str, str, list[Any]]:
+        """The allowed contracts as hand-written SQL (permission, then filters) in two
+        forms, ``<id> IN (SELECT …)`` and ``EXISTS (SELECT … WHERE c.id = <id>)``, each
+        with ``{id}`` for the id column; ("", "", []) for every contract."""
         where: list[str] = []
         params: list[Any] = []
         if user.username != "manager":  # sales: own records, or shared with them
@@ -164,9 +167,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 where.append("c.signed_date >= %s")
                 params.append(value)
         if not where:
-            return "", []
-        sql = f" IN (SELECT c.id FROM {contract_table} c WHERE "
-        return sql + " AND ".join(where) + ")", params
+            return "", "", []
+        cond = " AND ".join(where)
+        in_set = f"{{id}} IN (SELECT c.id FROM {contract_table} c WHERE {cond})"
+        exists = f"EXISTS (SELECT 1 FROM {contract_table} c WHERE c.id = {{id}} AND {cond})"
+        return in_set, exists, params
 
     def raw_search(match: Any, allowed: tuple[str, list[Any]]) -> tuple[list[int], int]:
         return (raw_search_pg if pg else raw_search_sqlite)(match, allowed)
@@ -174,9 +179,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     def raw_search_pg(match: Any, allowed: tuple[str, list[Any]]) -> tuple[list[int], int]:
         # The backend's statement written out for this query: each positive term's
         # chunks from the GIN index, every term required, negatives removed, the
-        # permission and filters as plain SQL, the rank on the fields' chunk.
+        # permission and filters as plain SQL, the newest CANDIDATES + 1 matches, the
+        # rank on the fields' chunk for the newest CANDIDATES.
         positives, negative = match
-        sql, params = allowed
+        cond, params = allowed
         ctes = [
             f"c{i} AS MATERIALIZED (SELECT contract_id, chunk FROM search_index "
             "WHERE vec @@ %s::tsquery)"
@@ -192,8 +198,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             cte_params.append(negative)
             where.append("u.contract_id NOT IN (SELECT contract_id FROM ex)")
-        if sql:
-            where.append(f"u.contract_id{sql}")
+        if cond:
+            where.append(cond.format(id="u.contract_id"))
         union = " UNION ALL ".join(
             f"SELECT contract_id, chunk FROM c{i}" for i in range(len(positives))
         )
@@ -203,39 +209,71 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + " GROUP BY u.contract_id)"
         )
+        ctes.append(
+            "n AS (SELECT m.contract_id, m.hits, count(*) OVER () AS n, "
+            "row_number() OVER (ORDER BY m.contract_id DESC) AS k FROM "
+            f"(SELECT * FROM m ORDER BY contract_id DESC LIMIT {CANDIDATES + 1}) m)"
+        )
         any_q = " | ".join(f"( {p} )" for p in positives)
         with connection.cursor() as cur:
             cur.execute(
-                f"WITH {', '.join(ctes)} SELECT m.contract_id, "
-                "m.hits + coalesce(ts_rank(f.vec, %s::tsquery), 0) AS score, count(*) OVER () "
-                "FROM m LEFT JOIN search_index f ON f.contract_id = m.contract_id "
-                "AND f.chunk = 0 ORDER BY score DESC, m.contract_id DESC LIMIT 20",
+                f"WITH {', '.join(ctes)} SELECT n.contract_id, "
+                "n.hits + coalesce(ts_rank(f.vec, %s::tsquery), 0) AS score, n.n "
+                "FROM n LEFT JOIN search_index f ON f.contract_id = n.contract_id "
+                f"AND f.chunk = 0 WHERE n.k <= {CANDIDATES} "
+                "ORDER BY score DESC, n.contract_id DESC LIMIT 20",
                 [*cte_params, *params, any_q],
             )
             rows = cur.fetchall()
             ids = [int(r[0]) for r in rows]
             if rows:
-                return ids, int(rows[0][2])
-            cur.execute(f"WITH {', '.join(ctes)} SELECT count(*) FROM m", [*cte_params, *params])
-            return ids, int(cur.fetchone()[0])
+                return ids, min(int(rows[0][2]), CANDIDATES)
+            cur.execute(f"WITH {', '.join(ctes)} SELECT count(*) FROM n", [*cte_params, *params])
+            return ids, min(int(cur.fetchone()[0]), CANDIDATES)
 
     def raw_search_sqlite(match: Any, allowed: tuple[str, list[Any]]) -> tuple[list[int], int]:
-        # One statement for the page and the total (a window count over the scored
-        # matches), the fastest form found; a second count only when the page is empty.
-        sql, params = allowed
-        where = "search_fts MATCH %s" + (f" AND +search_fts.rowid{sql}" if sql else "")
+        # One statement for the page and the total: FTS5 reads the matches newest first
+        # and stops after CANDIDATES + 1; the newest CANDIDATES are ranked, a window
+        # count over them; a second count only when the page is empty.
+        cond, params = allowed
+        where = "search_fts MATCH %s" + (
+            f" AND {cond.format(id='+search_fts.rowid')}" if cond else ""
+        )
         with connection.cursor() as cur:
             cur.execute(
-                f"SELECT m.id, count(*) OVER () FROM (SELECT rowid AS id, {rank} AS score "
-                f"FROM search_fts WHERE {where}) m ORDER BY m.score DESC, m.id DESC LIMIT 20",
+                "SELECT id, n FROM (SELECT m.id, m.score, count(*) OVER () AS n, "
+                "row_number() OVER (ORDER BY m.id DESC) AS k FROM "
+                f"(SELECT rowid AS id, {rank} AS score FROM search_fts WHERE {where} "
+                f"ORDER BY rowid DESC LIMIT {CANDIDATES + 1}) m) "
+                f"WHERE k <= {CANDIDATES} ORDER BY score DESC, id DESC LIMIT 20",
                 [match, *params],
             )
             rows = cur.fetchall()
             ids = [int(r[0]) for r in rows]
             if rows:
-                return ids, int(rows[0][1])
-            cur.execute(f"SELECT count(*) FROM search_fts WHERE {where}", [match, *params])
-            return ids, int(cur.fetchone()[0])
+                return ids, min(int(rows[0][1]), CANDIDATES)
+            cur.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE {where} "
+                f"LIMIT {CANDIDATES + 1})",
+                [match, *params],
+            )
+            return ids, min(int(cur.fetchone()[0]), CANDIDATES)
+
+    def fastest_form(match: Any, forms: tuple[str, str, list[Any]]) -> tuple[str, list[Any]]:
+        """Of the two hand-written forms of the allowed set, the faster for this query
+        (best of three each): the raw side gets the better statement."""
+        in_set, exists, params = forms
+        if not in_set:
+            return "", []
+        best: list[tuple[float, str]] = []
+        for cond in (in_set, exists):
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                raw_search(match, (cond, params))
+                times.append(time.perf_counter() - start)
+            best.append((min(times), cond))
+        return min(best)[1], params
 
     def match_of(parsed: Any) -> Any:
         """The query as the raw side gets it, prepared beforehand: an FTS5 MATCH
@@ -261,6 +299,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     raw_sql(user, spec),
                 )
             )
+    cases = [(*case[:6], fastest_form(case[5], case[6])) for case in cases]
     # Warm up (page cache, jieba, compiled patterns) and check the hit sets.
     mismatches = 0
     hits_per_case = {}

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from qiyue.documents.actions import upload_document
 from qiyue.documents.models import DocumentVersion
@@ -33,6 +34,22 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
             yield
 
     return _committed
+
+
+@pytest.fixture(params=["set", "per_match"])
+def allowed_form(request: Any, monkeypatch: Any) -> Iterator[None]:
+    """Runs a test with each form SQLite's search statement gives the allowed contracts:
+    a set built once, and a question per match (``SqliteBackend.allowed``). They are
+    the same queryset and must allow the same contracts."""
+    from qiyue.search import queries
+    from qiyue.search.backends import sqlite
+
+    if request.param == "per_match" and connection.vendor != "sqlite":
+        pytest.skip("one form on PostgreSQL")
+    monkeypatch.setattr(sqlite, "SET_BOUND", 10**9 if request.param == "set" else 1)
+    queries._ALLOWED_SQL.clear()
+    yield
+    queries._ALLOWED_SQL.clear()
 
 
 def upload_text(

@@ -16,6 +16,8 @@ from qiyue.search.queries import search_for
 
 from .conftest import Committed, upload_text
 
+pytestmark = pytest.mark.usefixtures("allowed_form")
+
 
 @pytest.fixture(autouse=True)
 def _fresh_page_cache() -> Any:

@@ -18,9 +18,9 @@ from django.utils import translation
 from qiyue.contracts.models import Contract
 from qiyue.contracts.queries import ContractFilters
 from qiyue.documents.models import DocumentVersion
-from qiyue.search import queries as search_queries
+from qiyue.search.backends import base as search_base
 from qiyue.search.backends import get_backend
-from qiyue.search.queries import facets_for, mark_matches, query_matcher
+from qiyue.search.queries import facets_for, mark_matches, query_matcher, search_for
 from qiyue.search.query import parse
 from tests.documents import conftest as document_fixtures
 from tests.documents import test_documents
@@ -48,8 +48,10 @@ DOCUMENT_QUERIES = 1  # the latest versions of the hits' documents (their snippe
 def search_statements(q: str) -> int:
     """How many statements one search with hits costs on this backend (1 on SQLite; on
     PostgreSQL its savepoint and SET LOCAL time limit around it)."""
+    backend = get_backend()
+    allowed = backend.allowed(Contract.objects.all())  # kept per user between searches
     with CaptureQueriesContext(connection) as ctx:
-        get_backend().search(parse(q), allowed=Contract.objects.all(), limit=1)
+        backend.search_in(parse(q), allowed, limit=1)
     return len(ctx.captured_queries)
 
 
@@ -369,14 +371,21 @@ def test_mark_matches_maps_folded_text_back_to_the_original() -> None:
     assert str(longer) == "ﬁnal &lt;i&gt;<mark>renewed</mark>&lt;/i&gt; <mark>合同</mark>"
 
 
-def test_facets_count_the_most_relevant_hits_when_there_are_too_many(
+def test_past_the_candidate_limit_search_ranks_and_counts_the_newest_matches(
     login: Any, org: SimpleNamespace, corpus: SimpleNamespace, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(search_queries, "FACET_LIMIT", 1)
-    facets = facets_for(org.sales1, "合同")  # c1, c2 and c6
-    assert facets.total == 3
+    monkeypatch.setattr(search_base, "CANDIDATES", 2)
+    facets = facets_for(org.sales1, "合同")  # c1, c2 and c6: the newest two are counted
+    assert facets.total == 2
     assert facets.partial
-    assert sum(facets.states.values()) == 1
+    assert sum(facets.states.values()) == 2
+    results = search_for(org.sales1, "合同")
+    assert (results.total, results.exact) == (2, False)
+    assert {i.contract_id for i in results.items} == {corpus.c2.pk, corpus.c6.pk}
     html = translated(login(org.sales1), {"q": "合同"})
-    assert "Counts of the 10,000 most relevant results." in html
-    assert "3 contracts found" in html
+    assert "Counts of the newest 2 results." in html
+    assert "More than 2 contracts found; the newest 2 are ranked." in html
+    monkeypatch.setattr(search_base, "CANDIDATES", 3)
+    assert facets_for(org.sales1, "合同").partial is False
+    exact = search_for(org.sales1, "合同")
+    assert (exact.total, exact.exact) == (3, True)

@@ -1,8 +1,9 @@
 """Full-text search over REST: ``GET /api/v1/search?q=…``.
 
 Thin: parse, call :func:`qiyue.search.queries.search_for`, render. Relevance order has no
-stable key to continue after, so pages are numbered (``page``), capped at 10,000 hits deep;
-``next`` is the path of the following page, keeping the filters."""
+stable key to continue after, so pages are numbered (``page``), as deep as a search ranks
+(the newest 1,000 matches); ``next`` is the path of the following page, keeping the
+filters."""
 
 from __future__ import annotations
 
@@ -56,7 +57,12 @@ class SearchHit(BaseModel):
 
 class SearchPage(BaseModel):
     items: list[SearchHit]
-    total: int
+    total: int = Field(..., description="Matches, counted up to 1,000.")
+    total_exact: bool = Field(
+        ...,
+        description="False when more contracts match than are counted: then the newest "
+        "1,000 matches are ranked and paged, and `total` is a lower bound.",
+    )
     next: str | None
 
 
@@ -83,6 +89,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
     body: dict[str, Any] = {
         "items": [item.as_dict() for item in results.items],
         "total": results.total,
+        "total_exact": results.exact,
         "next": _next_link(request, params.page + 1) if results.has_next else None,
     }
     return render_json(request, body)

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import LRUCache
+from cachetools import TTLCache
 from django.db import connection
 from django.db.models import Count
 from django.db.models.expressions import RawSQL
@@ -26,8 +26,8 @@ from qiyue.contracts.models import Contract, Tag, visibility_key
 from qiyue.contracts.queries import ContractFilters, apply_filters
 from qiyue.parties.models import Party
 from qiyue.search.analysis import fold, match_window
-from qiyue.search.backends import get_backend
-from qiyue.search.backends.base import SORT_COLUMNS
+from qiyue.search.backends import base, get_backend
+from qiyue.search.backends.base import CANDIDATES, SORT_COLUMNS, Allowed
 from qiyue.search.indexing import field_texts, latest_texts
 from qiyue.search.pagecache import page_texts
 from qiyue.search.query import SearchError, parse
@@ -44,7 +44,8 @@ from qiyue.search.snippets import (
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
-MAX_OFFSET = 10_000
+# Pages reach as deep as a search ranks (the newest CANDIDATES matches).
+MAX_OFFSET = CANDIDATES
 
 
 @dataclass
@@ -73,6 +74,9 @@ class SearchResults:
     total: int = 0
     page: int = 1
     page_size: int = 20
+    # False when more contracts match than a search counts (``total`` is then a lower
+    # bound, shown as "1,000+"; backends.base.CANDIDATES).
+    exact: bool = True
 
     @property
     def has_next(self) -> bool:
@@ -91,15 +95,17 @@ def _may_match(text: str, pattern: re.Pattern[str]) -> bool:
 # The SQL of the contracts a user may see with the given filters, by the user's
 # visibility key and the filters: building and compiling that queryset took as long as a
 # selective search statement (bench/search.py). Per process; a key holds everything the
-# SQL depends on, so an entry never goes stale, it only falls out of use.
-_ALLOWED_SQL: LRUCache[tuple[Any, ...], tuple[str, tuple[Any, ...]] | None] = LRUCache(512)
+# SQL depends on, so an entry never goes stale. Entries expire after ten minutes all the
+# same: which of two equivalent forms the backend chose depends on how many contracts
+# there are (SqliteBackend.allowed).
+_ALLOWED_SQL: TTLCache[tuple[Any, ...], Allowed | None] = TTLCache(512, ttl=600)
 _allowed_lock = threading.Lock()
 _MISSING = object()
 
 
-def _allowed_sql(backend: Any, user: Any, f: ContractFilters) -> tuple[str, tuple[Any, ...]] | None:
-    """``backend.allowed_sql`` of the contracts ``user`` may see filtered by ``f``
-    (``("", ())`` for someone who sees every contract and filters nothing; None for
+def _allowed_sql(backend: Any, user: Any, f: ContractFilters) -> Allowed | None:
+    """``backend.allowed`` of the contracts ``user`` may see filtered by ``f``
+    (``Allowed()`` for someone who sees every contract and filters nothing; None for
     someone who may see none)."""
     key = (visibility_key(user, "view"), repr(f), connection.vendor)
     with _allowed_lock:
@@ -112,7 +118,7 @@ def _allowed_sql(backend: Any, user: Any, f: ContractFilters) -> tuple[str, tupl
     if not allowed.query.where:
         # Sees every contract and filters nothing: an IN over every id would only cost.
         allowed = None
-    made = backend.allowed_sql(allowed)
+    made = backend.allowed(allowed)
     with _allowed_lock:
         _ALLOWED_SQL[key] = made
     return made
@@ -145,8 +151,9 @@ def search_for(
     allowed = _allowed_sql(backend, user, f)
     if allowed is None:
         return results
-    hits, total = backend.search_in(parsed, *allowed, sort=sort, limit=page_size, offset=offset)
-    results.total = total
+    page_hits = backend.search_in(parsed, allowed, sort=sort, limit=page_size, offset=offset)
+    results.total, results.exact = page_hits.total, page_hits.exact
+    hits = page_hits.hits
     if not hits:
         return results
     ids = [h.contract_id for h in hits]
@@ -265,15 +272,11 @@ def hit_contracts(user: Any, results: SearchResults) -> dict[int, Contract]:
     return {c.pk: c for c in contracts}
 
 
-# Facets count the contracts behind the hits of a search; past this many hits they count
-# the most relevant ones (``Facets.partial``), so a broad query stays as fast as a page.
-FACET_LIMIT = 10_000
-
-
 @dataclass
 class Facets:
-    """How many of the hits (all of them, or the ``FACET_LIMIT`` most relevant) fall in
-    each state, contract type and department. Ids of types and departments."""
+    """How many of the hits fall in each state, contract type and department (ids of
+    types and departments): of all of them, or of the newest CANDIDATES when more match
+    (``partial``), as the search ranks them."""
 
     states: dict[str, int] = field(default_factory=dict)
     types: dict[int, int] = field(default_factory=dict)
@@ -300,15 +303,17 @@ def facets_for(user: Any, q: str, filters: ContractFilters | None = None) -> Fac
     if not parsed.positive:
         return out
     f = dataclasses.replace(filters or ContractFilters(), q="")
-    allowed = apply_filters(Contract.objects.visible_to(user, "view"), f)
-    hits, total = get_backend().search(
-        parsed, allowed=allowed, sort="relevance", limit=FACET_LIMIT, offset=0
-    )
-    out.total, out.partial = total, total > len(hits)
-    if not hits:
+    backend = get_backend()
+    allowed_sql = _allowed_sql(backend, user, f)
+    if allowed_sql is None:
         return out
+    found = backend.search_in(parsed, allowed_sql, limit=base.CANDIDATES)
+    out.total, out.partial = found.total, not found.exact
+    if not found.hits:
+        return out
+    allowed = apply_filters(Contract.objects.visible_to(user, "view"), f)
     rows = (
-        allowed.filter(pk__in=_id_list([h.contract_id for h in hits]))
+        allowed.filter(pk__in=_id_list([h.contract_id for h in found.hits]))
         .order_by()
         .values_list("state", "contract_type_id", "department_id")
         .annotate(n=Count("pk"))

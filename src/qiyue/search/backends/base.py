@@ -41,6 +41,41 @@ class Hit:
     score: float
 
 
+# A search ranks and counts at most this many matches. When more contracts match, the
+# newest of them (the highest contract ids) are the ones ranked and paged, and the total
+# is a lower bound (``Found.exact`` is False), as search engines count "10,000+". The
+# index is read newest first and stops there, so a search costs about the same on a
+# hundred thousand contracts as on a million (issue 5; decision 0007).
+CANDIDATES = 1000
+
+# Stands for the id column of the backend's statement in an :class:`Allowed` condition.
+ID = "__qiyue_contract_id__"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The contracts a search may return, as a condition of the backend's statement on
+    :data:`ID` with its parameters ("" for every contract). Made by
+    :meth:`SearchBackend.allowed`; a caller may keep and reuse it."""
+
+    condition: str = ""
+    params: tuple[Any, ...] = ()
+
+    def on(self, column: str) -> str:
+        """The condition on ``column``, with a leading ``AND`` ("" for every contract)."""
+        return f" AND {self.condition.replace(ID, column)}" if self.condition else ""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of hits and the number of matches: exact up to :data:`CANDIDATES`, else
+    :data:`CANDIDATES` with ``exact`` False."""
+
+    hits: list[Hit]
+    total: int
+    exact: bool = True
+
+
 # A search statement that runs longer is stopped and answered with a SearchError (400),
 # so no query, however odd, holds a worker or the SQLite write lock.
 TIME_LIMIT_SECONDS = 3.0
@@ -83,50 +118,58 @@ class SearchBackend(ABC):
         sort: str = "relevance",
         limit: int = 20,
         offset: int = 0,
-    ) -> tuple[list[Hit], int]:
+    ) -> Found:
         """The hits among ``allowed`` (a queryset of contracts, already filtered; None
-        means every contract), best first or by ``sort``, and their total count."""
-        in_allowed, allowed_params = self.allowed_sql(allowed) if query.positive else ("", ())
+        means every contract), best first or by ``sort``, and how many there are."""
         return self.search_in(
-            query, in_allowed, allowed_params, sort=sort, limit=limit, offset=offset
+            query,
+            self.allowed(allowed) if query.positive else Allowed(),
+            sort=sort,
+            limit=limit,
+            offset=offset,
         )
 
     def search_in(
         self,
         query: ParsedQuery,
-        in_allowed: str,
-        allowed_params: tuple[Any, ...],
+        allowed: Allowed,
         *,
         sort: str = "relevance",
         limit: int = 20,
         offset: int = 0,
-    ) -> tuple[list[Hit], int]:
-        """:meth:`search` with the allowed contracts given as the SQL that
-        :meth:`allowed_sql` made of them (which a caller may keep and reuse)."""
-        if not query.positive:
-            return [], 0
-        return self._search(query, in_allowed, allowed_params, sort, limit, offset)
+    ) -> Found:
+        """:meth:`search` with the allowed contracts given as what :meth:`allowed`
+        made of them."""
+        if not query.positive or offset >= CANDIDATES:
+            return Found([], 0) if not query.positive else self._count_only(query, allowed)
+        hits, n = self._search(query, allowed, sort, min(limit, CANDIDATES - offset), offset)
+        return Found(hits, min(n, CANDIDATES), n <= CANDIDATES)
+
+    def _count_only(self, query: ParsedQuery, allowed: Allowed) -> Found:
+        _hits, n = self._search(query, allowed, "relevance", 1, 0)
+        return Found([], min(n, CANDIDATES), n <= CANDIDATES)
 
     @abstractmethod
     def _search(
         self,
         query: ParsedQuery,
-        in_allowed: str,
-        allowed_params: tuple[Any, ...],
+        allowed: Allowed,
         sort: str,
         limit: int,
         offset: int,
     ) -> tuple[list[Hit], int]:
-        """:meth:`search` for a query with positive terms; ``in_allowed`` and its
-        parameters (from :meth:`allowed_sql`) follow the contract id column."""
+        """:meth:`search` for a query with positive terms: the page, and the number of
+        matches up to ``CANDIDATES + 1`` (more means "more than CANDIDATES"). By
+        relevance, only the newest ``CANDIDATES + 1`` matches are ranked."""
 
     @abstractmethod
     def indexed_ids(self, *, generation: str = LIVE) -> set[int]: ...
 
-    def allowed_sql(self, allowed: QuerySet[Any] | None) -> tuple[str, tuple[Any, ...]]:
-        """``AND <col> IN (<the allowed contracts' ids>)`` as SQL in the same statement, so
-        hits, counts and pages only ever see what the user may see."""
+    def allowed(self, allowed: QuerySet[Any] | None) -> Allowed:
+        """``allowed`` (None: every contract) as a condition of the search statement,
+        so hits, counts and pages only ever see what the user may see: the contract id
+        in the queryset's ids."""
         if allowed is None:
-            return "", ()
+            return Allowed()
         sql, params = allowed.order_by().values("pk").query.sql_with_params()
-        return f" IN ({sql})", tuple(params)
+        return Allowed(f"{ID} IN ({sql})", tuple(params))

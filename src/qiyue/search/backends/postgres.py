@@ -34,6 +34,7 @@ from qiyue.search.backends.base import (
     LIVE,
     NEXT,
     SORT_COLUMNS,
+    Allowed,
     Hit,
     IndexDocument,
     SearchBackend,
@@ -153,8 +154,7 @@ class PostgresBackend(SearchBackend):
     def _search(
         self,
         query: ParsedQuery,
-        in_allowed: str,
-        allowed_params: tuple[Any, ...],
+        allowed: Allowed,
         sort: str,
         limit: int,
         offset: int,
@@ -185,8 +185,8 @@ class PostgresBackend(SearchBackend):
             )
             params.append(" | ".join(f"( {ts_term(t)} )" for t in query.negative))
             where.append("u.contract_id NOT IN (SELECT contract_id FROM ex)")
-        if in_allowed:
-            where.append(f"u.contract_id{in_allowed}")
+        if allowed.condition:
+            where.append(allowed.on("u.contract_id").removeprefix(" AND "))
         union = " UNION ALL ".join(
             f"SELECT contract_id, chunk FROM c{i}" for i in range(len(positives))
         )
@@ -196,25 +196,32 @@ class PostgresBackend(SearchBackend):
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + " GROUP BY u.contract_id)"
         )
-        params += allowed_params
+        params += allowed.params
         cte = "WITH " + ", ".join(ctes)
         key = sort.lstrip("-")
         if key in SORT_COLUMNS:
+            # Every match, in the column's order; the count stops past CANDIDATES.
             column = SORT_COLUMNS[key]
             direction = "DESC" if sort.startswith("-") else "ASC"
             sql = (
-                f"{cte} SELECT m.contract_id, m.hits, count(*) OVER () FROM m "
-                f"JOIN {Contract._meta.db_table} c ON c.id = m.contract_id "
+                f"{cte} SELECT m.contract_id, m.hits, "
+                f"LEAST(count(*) OVER (), {base.CANDIDATES + 1}) "
+                f"FROM m JOIN {Contract._meta.db_table} c ON c.id = m.contract_id "
                 f"ORDER BY c.{column} IS NULL, c.{column} {direction}, m.contract_id {direction} "
                 "LIMIT %s OFFSET %s"
             )
             sql_params = [*params, limit, offset]
         else:
+            # The newest CANDIDATES + 1 matches; the newest CANDIDATES are ranked, the one
+            # more only says "there are more" (as the SQLite backend).
             sql = (
-                f"{cte} SELECT m.contract_id, m.hits + coalesce(ts_rank(f.vec, %s::tsquery), 0) "
-                f"AS score, count(*) OVER () FROM m LEFT JOIN {table} f "
-                "ON f.contract_id = m.contract_id AND f.chunk = 0 "
-                "ORDER BY score DESC, m.contract_id DESC LIMIT %s OFFSET %s"
+                f"{cte}, n AS (SELECT m.contract_id, m.hits, count(*) OVER () AS n, "
+                "row_number() OVER (ORDER BY m.contract_id DESC) AS k FROM "
+                f"(SELECT * FROM m ORDER BY contract_id DESC LIMIT {base.CANDIDATES + 1}) m) "
+                "SELECT n.contract_id, n.hits + coalesce(ts_rank(f.vec, %s::tsquery), 0) "
+                f"AS score, n.n FROM n LEFT JOIN {table} f "
+                f"ON f.contract_id = n.contract_id AND f.chunk = 0 WHERE n.k <= {base.CANDIDATES} "
+                "ORDER BY score DESC, n.contract_id DESC LIMIT %s OFFSET %s"
             )
             sql_params = [*params, any_q, limit, offset]
         try:
@@ -230,10 +237,14 @@ class PostgresBackend(SearchBackend):
                 cur.execute(sql, sql_params)
                 rows = cur.fetchall()
                 hits = [Hit(int(r[0]), float(r[1])) for r in rows]
-                if rows:  # the window count: every match, counted in the same statement
+                if rows:  # the window count, in the same statement
                     total = int(rows[0][2])
                 else:
-                    cur.execute(f"{cte} SELECT count(*) FROM m", params)
+                    cur.execute(
+                        f"{cte} SELECT count(*) FROM "
+                        f"(SELECT 1 FROM m LIMIT {base.CANDIDATES + 1}) x",
+                        params,
+                    )
                     total = int(cur.fetchone()[0])
                 # Inside a caller's transaction this block is a savepoint, and SET LOCAL
                 # lasts until the outer transaction ends: put both back.

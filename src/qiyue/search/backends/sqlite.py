@@ -26,6 +26,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
@@ -39,8 +41,10 @@ from qiyue.lib.crypto import (
 from qiyue.search.analysis import Tokens
 from qiyue.search.backends import base
 from qiyue.search.backends.base import (
+    ID,
     LIVE,
     SORT_COLUMNS,
+    Allowed,
     Hit,
     IndexDocument,
     SearchBackend,
@@ -51,6 +55,9 @@ COLUMNS = ("fw", "fg", "fc", "dw", "dg", "dc")
 # bm25 weights per column: fields count five times document text; characters least.
 WEIGHTS = (5.0, 5.0, 2.5, 1.0, 1.0, 0.5)
 PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
+# Fewer allowed contracts than this are a set in the search statement; more are asked
+# per match (SqliteBackend.allowed).
+SET_BOUND = 500
 
 
 def _names(generation: str) -> tuple[str, str]:
@@ -199,43 +206,72 @@ class SqliteBackend(SearchBackend):
             cur.execute(f"SELECT contract_id FROM {terms}")
             return {int(r[0]) for r in cur.fetchall()}
 
+    def allowed(self, allowed: QuerySet[Any] | None) -> Allowed:
+        """As the base class, in one of two forms by how many contracts are allowed.
+
+        A search reads the index newest first and stops after ``CANDIDATES + 1``
+        allowed matches, so it only ever asks "is this match allowed?". Asked per match
+        (``EXISTS (… WHERE id = rowid)``) that costs ~2 µs a match and nothing up
+        front; it suits a large allowed set, where the search soon has its matches.
+        A set built once (``+rowid IN (…)``) costs ~0.5 µs a match but first reads
+        every allowed contract, and with a filter the index cannot narrow (a state,
+        "mine or shared with me") that read is most of the search (bench/search.py).
+        So a few hundred contracts are a set, anything more is asked per match: one
+        bounded count decides, kept with the SQL by the caller. Both forms are the same
+        queryset, so they allow the same contracts."""
+        if allowed is None:
+            return Allowed()
+        ids = allowed.order_by().values("pk")
+        with connection.cursor() as cur:
+            sql, params = ids[:SET_BOUND].query.sql_with_params()
+            cur.execute(f"SELECT count(*) FROM ({sql})", params)
+            small = int(cur.fetchone()[0]) < SET_BOUND
+        if small:
+            sql, params = ids.query.sql_with_params()
+            # "+": a filter on the matches, not a list of rowids for FTS5 to look up one
+            # by one (which costs a full MATCH per visible contract).
+            return Allowed(f"+{ID} IN ({sql})", tuple(params))
+        # ID is a constant placeholder, replaced by the statement's rowid column.
+        correlated = ids.filter(pk=RawSQL(ID, ()))  # noqa: S611
+        sql, params = correlated.query.sql_with_params()
+        return Allowed(f"EXISTS ({sql})", tuple(params))
+
     def _search(
         self,
         query: ParsedQuery,
-        in_allowed: str,
-        allowed_params: tuple[Any, ...],
+        allowed: Allowed,
         sort: str,
         limit: int,
         offset: int,
     ) -> tuple[list[Hit], int]:
         fts, _terms = _names(LIVE)
-        match = fts_query(query)
-        where = f"{fts} MATCH %s"
-        if in_allowed:
-            # "+rowid": a filter on the matches, not a list of rowids for FTS5 to look up
-            # one by one (which costs a full MATCH per visible contract).
-            where += f" AND +{fts}.rowid{in_allowed}"
-        params: list[Any] = [match, *allowed_params]
+        where = f"{fts} MATCH %s{allowed.on(f'{fts}.rowid')}"
+        params: list[Any] = [fts_query(query), *allowed.params]
         rank = f"bm25({fts}, {', '.join(str(w) for w in WEIGHTS)})"
         # bm25() only works in the statement that does the MATCH, and not next to a window
-        # function: the matches and their scores are a subquery, the window count (every
-        # match, counted in the same statement) is taken over it.
+        # function: the matches and their scores are a subquery, the window count is
+        # taken over it.
         matches = f"SELECT {fts}.rowid AS id, -{rank} AS score FROM {fts} WHERE {where}"
         key = sort.lstrip("-")
         if key in SORT_COLUMNS:
+            # Every match, in the column's order; the count stops past CANDIDATES.
             table = Contract._meta.db_table
             column = SORT_COLUMNS[key]
             direction = "DESC" if sort.startswith("-") else "ASC"
             sql = (
-                f"SELECT m.id, m.score, count(*) OVER () FROM ({matches}) m "
-                f"JOIN {table} c ON c.id = m.id "
+                f"SELECT m.id, m.score, min(count(*) OVER (), {base.CANDIDATES + 1}) "
+                f"FROM ({matches}) m JOIN {table} c ON c.id = m.id "
                 f"ORDER BY c.{column} IS NULL, c.{column} {direction}, m.id {direction} "
                 "LIMIT %s OFFSET %s"
             )
         else:
+            # FTS5 reads the matches newest first and stops after CANDIDATES + 1 of them;
+            # the newest CANDIDATES are ranked, the one more only says "there are more".
             sql = (
-                f"SELECT m.id, m.score, count(*) OVER () FROM ({matches}) m "
-                "ORDER BY m.score DESC, m.id DESC LIMIT %s OFFSET %s"
+                "SELECT id, score, n FROM (SELECT m.id, m.score, count(*) OVER () AS n, "
+                "row_number() OVER (ORDER BY m.id DESC) AS k "
+                f"FROM ({matches} ORDER BY {fts}.rowid DESC LIMIT {base.CANDIDATES + 1}) m) "
+                f"WHERE k <= {base.CANDIDATES} ORDER BY score DESC, id DESC LIMIT %s OFFSET %s"
             )
         with time_limit(), connection.cursor() as cur:
             cur.execute(sql, [*params, limit, offset])
@@ -244,6 +280,10 @@ class SqliteBackend(SearchBackend):
             if rows:
                 total = int(rows[0][2])
             else:
-                cur.execute(f"SELECT count(*) FROM {fts} WHERE {where}", params)
+                cur.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {where} "
+                    f"LIMIT {base.CANDIDATES + 1})",
+                    params,
+                )
                 total = int(cur.fetchone()[0])
         return hits, total

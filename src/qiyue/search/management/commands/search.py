@@ -79,7 +79,8 @@ class Command(BaseCommand):
                 text = html.unescape(TAGS.sub("", item.snippet))
                 self.stdout.write(f"{item.number}\t{item.title}\t{item.score:.3f}\t{text}")
         if not opts["json"]:
-            self.stderr.write(f"{results.total} contracts found")
+            more = "" if results.exact else "more than "
+            self.stderr.write(f"{more}{results.total} contracts found")
 
     def _reindex(self, *, chunk: int, restart: bool) -> None:
         started = time.monotonic()
