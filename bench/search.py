@@ -288,6 +288,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for username in USERS:
         for q, spec in QUERIES:
             user = users[username]
+            match = match_of(parse(q))
             cases.append(
                 (
                     username,
@@ -295,11 +296,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     spec,
                     user,
                     filters_of(spec),
-                    match_of(parse(q)),
-                    raw_sql(user, spec),
+                    match,
+                    fastest_form(match, raw_sql(user, spec)),
                 )
             )
-    cases = [(*case[:6], fastest_form(case[5], case[6])) for case in cases]
     # Warm up (page cache, jieba, compiled patterns) and check the hit sets.
     mismatches = 0
     hits_per_case = {}
