@@ -18,12 +18,16 @@ data) and as ``sales1`` (own records only):
   shows the same with both caches emptied before each run;
 - **raw**: the statements a developer would write by hand against the same index, with
   the MATCH expression prepared beforehand and the permission and filters written as
-  plain SQL: SQLite ``SELECT rowid, bm25(…) … WHERE search_fts MATCH ? AND rowid IN
-  (SELECT id FROM contracts … ) ORDER BY … LIMIT 20`` with a window ``count(*)``; short
-  CJK queries use the character and bigram columns of the same FTS5 index (``instr()``
-  cannot run on document text, which is stored encrypted). PostgreSQL (``DATABASE_URL``
-  set): the ``tsvector`` statement — each term's chunks from the GIN index, all terms
-  required, ``ts_rank`` on the fields — with the ``tsquery`` literals prepared
+  plain SQL, in the same meaning as Qiyue's (the newest ``CANDIDATES`` matches ranked,
+  the total counted up to ``CANDIDATES``): SQLite ``SELECT rowid, bm25(…) … WHERE
+  search_fts MATCH ? AND <allowed> ORDER BY rowid DESC LIMIT 1001`` ranked in an outer
+  query with a window ``count(*)``, where ``<allowed>`` is whichever of ``rowid IN
+  (SELECT id FROM contracts …)`` and ``EXISTS (SELECT 1 FROM contracts c WHERE c.id =
+  rowid AND …)`` was faster for that query in the warm-up; short CJK queries use the
+  character and bigram columns of the same FTS5 index (``instr()`` cannot run on
+  document text, which is stored encrypted). PostgreSQL (``DATABASE_URL`` set): the
+  ``tsvector`` statement — each term's chunks from the GIN index, all terms required,
+  the newest matches, ``ts_rank`` on the fields — with the ``tsquery`` literals prepared
   beforehand. No ORM, no snippets.
 
 Both must return the same total and the same page of ids. Each query runs ``--repeat``

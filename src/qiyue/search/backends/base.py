@@ -61,9 +61,13 @@ class Allowed:
     condition: str = ""
     params: tuple[Any, ...] = ()
 
+    def where(self, column: str) -> str:
+        """The condition on ``column``."""
+        return self.condition.replace(ID, column)
+
     def on(self, column: str) -> str:
-        """The condition on ``column``, with a leading ``AND`` ("" for every contract)."""
-        return f" AND {self.condition.replace(ID, column)}" if self.condition else ""
+        """The condition on ``column`` with a leading ``AND`` ("" for every contract)."""
+        return f" AND {self.where(column)}" if self.condition else ""
 
 
 @dataclass(frozen=True)
@@ -110,25 +114,6 @@ class SearchBackend(ABC):
     @abstractmethod
     def remove(self, contract_id: int, *, generation: str = LIVE) -> None: ...
 
-    def search(
-        self,
-        query: ParsedQuery,
-        *,
-        allowed: QuerySet[Any] | None,
-        sort: str = "relevance",
-        limit: int = 20,
-        offset: int = 0,
-    ) -> Found:
-        """The hits among ``allowed`` (a queryset of contracts, already filtered; None
-        means every contract), best first or by ``sort``, and how many there are."""
-        return self.search_in(
-            query,
-            self.allowed(allowed) if query.positive else Allowed(),
-            sort=sort,
-            limit=limit,
-            offset=offset,
-        )
-
     def search_in(
         self,
         query: ParsedQuery,
@@ -138,16 +123,15 @@ class SearchBackend(ABC):
         limit: int = 20,
         offset: int = 0,
     ) -> Found:
-        """:meth:`search` with the allowed contracts given as what :meth:`allowed`
-        made of them."""
-        if not query.positive or offset >= CANDIDATES:
-            return Found([], 0) if not query.positive else self._count_only(query, allowed)
+        """The hits among the ``allowed`` contracts (from :meth:`allowed`), best first or
+        by ``sort``, and how many there are (see :data:`CANDIDATES`)."""
+        if not query.positive:
+            return Found([], 0)
+        if offset >= CANDIDATES:  # past the ranked matches: only how many there are
+            _first, n = self._search(query, allowed, sort, 1, 0)
+            return Found([], min(n, CANDIDATES), n <= CANDIDATES)
         hits, n = self._search(query, allowed, sort, min(limit, CANDIDATES - offset), offset)
         return Found(hits, min(n, CANDIDATES), n <= CANDIDATES)
-
-    def _count_only(self, query: ParsedQuery, allowed: Allowed) -> Found:
-        _hits, n = self._search(query, allowed, "relevance", 1, 0)
-        return Found([], min(n, CANDIDATES), n <= CANDIDATES)
 
     @abstractmethod
     def _search(

@@ -186,7 +186,7 @@ class PostgresBackend(SearchBackend):
             params.append(" | ".join(f"( {ts_term(t)} )" for t in query.negative))
             where.append("u.contract_id NOT IN (SELECT contract_id FROM ex)")
         if allowed.condition:
-            where.append(allowed.on("u.contract_id").removeprefix(" AND "))
+            where.append(allowed.where("u.contract_id"))
         union = " UNION ALL ".join(
             f"SELECT contract_id, chunk FROM c{i}" for i in range(len(positives))
         )
