@@ -143,7 +143,9 @@ def _append(
     actor_name = actor.get_username() if known else "system"
     at = timezone.now()
     at_db = conn.ops.adapt_datetimefield_value(at)
-    sqlite = conn.vendor == "sqlite"
+    # SQLite stores JSON as text; so does PostgreSQL's COPY (``insert_rows``, for more
+    # than one event). One event goes in with a bound parameter, typed as JSON there.
+    as_text = conn.vendor == "sqlite" or len(items) > 1
     _check_lock(conn)
     _lock, _head, insert_sql, names = _sql(conn.vendor)
     out: list[dict[str, Any]] = []
@@ -168,9 +170,7 @@ def _append(
             values = dict(fields)
             values["at"] = at_db
             values["data"] = (
-                data_text  # SQLite stores JSON as text; this is what the field would write
-                if sqlite
-                else conn.ops.adapt_json_value(data, DjangoJSONEncoder)
+                data_text if as_text else conn.ops.adapt_json_value(data, DjangoJSONEncoder)
             )
             params.append([values[n] for n in names])
             out.append(fields)

@@ -41,13 +41,45 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The encoders, built once: ``json.dumps`` with any argument but the data builds a new
+# encoder on every call, which costs more than encoding a small event. Same settings,
+# same output, byte for byte (tests/audit/test_chain_encoding.py).
+_STORED = DjangoJSONEncoder()  # json.dumps(data, cls=DjangoJSONEncoder)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def _json_plain(value: Any) -> bool:
+    """Whether ``value`` is already what its JSON decodes to: dicts with text keys,
+    lists, text, integers, booleans and None, of exactly those types (no floats,
+    decimals, dates, tuples, enums or lazy texts)."""
+    if type(value) is dict:
+        for key in value:
+            if type(key) is not str:
+                return False
+        items: Any = value.values()
+    elif type(value) is list:
+        items = value
+    else:
+        return type(value) in _PLAIN_TYPES
+    for item in items:  # a loop, not a call per value: this runs for every event
+        kind = type(item)
+        if kind in _PLAIN_TYPES:
+            continue
+        if (kind is not dict and kind is not list) or not _json_plain(item):
+            return False
+    return True
+
+
 def normalize_data(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     """``data`` exactly as the database will give it back: JSON types only (dates,
     decimals, UUIDs… as the strings ``DjangoJSONEncoder`` makes of them), and as JSON
-    text that decodes to it."""
+    text that decodes to it. Data in those types already is given back as it is."""
     if not data:
         return {}, "{}"
-    text = json.dumps(data, cls=DjangoJSONEncoder)
+    text = _STORED.encode(data)
+    if _json_plain(data):
+        return data, text
     plain: dict[str, Any] = json.loads(text)
     # Only big floats ("1e+20") and non-finite ones need a second look; the test on
     # the text is cheap and at worst walks a dict whose strings contain "e+".
@@ -86,8 +118,7 @@ def canonical(
         "target_id": target_id,
         "data": data,
     }
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8", "surrogatepass")
+    return _CANONICAL.encode(doc).encode("utf-8", "surrogatepass")
 
 
 def event_hash(prev_hash: str, **fields: Any) -> str:

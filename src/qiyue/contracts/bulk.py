@@ -65,6 +65,8 @@ PLAIN_FIELDS = tuple(
     f for f in ALL_FIELDS if f not in {"contract_type", "counterparty", "owner", "parent"}
 )
 COLUMNS = (*NAME_COLUMNS, *PLAIN_FIELDS, *DOCUMENT_COLUMNS)
+_COLUMN_SET = frozenset(COLUMNS)
+_PLAIN_SET = frozenset(PLAIN_FIELDS)
 FORMATS = ("csv", "jsonl")
 STATES = frozenset(ContractState.values)
 
@@ -93,7 +95,7 @@ class ImportResult:
     rows: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
     line: int
     cleaned: dict[str, Any]
@@ -264,18 +266,14 @@ class _Checker:
         if "__error__" in row:
             return RowError(line, {"__all__": str(row["__error__"])})
         errors: dict[str, str] = {}
-        unknown = sorted(str(k) for k in row if k not in COLUMNS)
-        if unknown:
+        if not _COLUMN_SET.issuperset(row):
+            unknown = sorted(str(k) for k in row if k not in _COLUMN_SET)
             errors["__all__"] = _("Unknown fields: %(f)s") % {"f": ", ".join(unknown)}
 
-        def text(name: str) -> str:
-            value = row.get(name)
-            return "" if value is None else str(value).strip()
-
-        contract_type = self._type(text("type"))
+        contract_type = self._type(_text(row, "type"))
         if isinstance(contract_type, str):
             errors["type"] = contract_type
-        party_name = text("customer")
+        party_name = _text(row, "customer")
         party: Party | str | None = None
         if not party_name:
             errors["customer"] = _("This field is required.")
@@ -286,16 +284,16 @@ class _Checker:
             if isinstance(party, str):
                 errors["customer"] = party
         owner: User | str = self.actor
-        if text("owner"):
-            owner = self._owner(text("owner"))
+        if owner_name := _text(row, "owner"):
+            owner = self._owner(owner_name)
             if isinstance(owner, str):
                 errors["owner"] = owner
-        state = text("state") or ContractState.DRAFT
+        state = _text(row, "state") or ContractState.DRAFT
         if state not in STATES:
             errors["state"] = _("Unknown state %(to)s.") % {"to": state[:40]}
         elif state != ContractState.DRAFT and not self.may_set_state:
             errors["state"] = _("Only administrators may import contracts that are not drafts.")
-        plain = {k: row[k] for k in PLAIN_FIELDS if k in row and row[k] not in (None, "")}
+        plain = {k: v for k, v in row.items() if k in _PLAIN_SET and v not in (None, "")}
         plain["title"] = row.get("title") or ""
         cleaned: dict[str, Any] = {}
         try:
@@ -303,8 +301,8 @@ class _Checker:
         except ContractError as exc:
             errors.update(exc.errors)
         document = None
-        if text("document_text"):
-            document = (text("document_name") or "document.txt", str(row["document_text"]))
+        if _text(row, "document_text"):
+            document = (_text(row, "document_name") or "document.txt", str(row["document_text"]))
             if len(document[1]) > MAX_TEXT_CHARS:
                 errors["document_text"] = _("The document text is too long.")
         if errors:
@@ -313,17 +311,22 @@ class _Checker:
         assert not isinstance(party, str)
         tags = cleaned.pop("tags", [])
         return _Prepared(
-            line=line,
-            cleaned=cleaned,
-            tags=tags,
-            contract_type=contract_type,
-            party=party,
-            party_name=party_name,
-            party_short_name=text("customer_short_name"),
-            owner=owner,
-            state=state,
-            document=document,
+            line,
+            cleaned,
+            tags,
+            contract_type,
+            party,
+            party_name,
+            _text(row, "customer_short_name"),
+            owner,
+            state,
+            document,
         )
+
+
+def _text(row: dict[str, Any], name: str) -> str:
+    value = row.get(name)
+    return "" if value is None else str(value).strip()
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -356,34 +359,15 @@ def _write_batch(
             p.party = known
         rows.append(p)
     today = timezone.localdate()
-    per_type: dict[int, list[_Prepared]] = {}
-    for p in rows:
-        per_type.setdefault(p.contract_type.pk, []).append(p)
-    numbers: dict[int, str] = {}
+    per_type: dict[int, list[int]] = {}
+    for i, p in enumerate(rows):
+        per_type.setdefault(p.contract_type.pk, []).append(i)
+    numbers: list[str] = [""] * len(rows)
     for group in per_type.values():
-        for p, number in zip(
-            group,
-            allocate_numbers(group[0].contract_type, on=today, count=len(group)),
-            strict=True,
-        ):
-            numbers[id(p)] = number
-    now = timezone.now()
-    values: list[dict[str, Any]] = []
-    for p in rows:
-        v = {
-            **p.cleaned,
-            "owner": p.owner.pk,
-            "department": p.owner.department_id,
-            "created_by": actor.pk,
-            "number": numbers[id(p)],
-            "contract_type": p.contract_type.pk,
-            "counterparty": p.party.pk if p.party else None,
-            "state": p.state,
-            "created_at": now,
-            "updated_at": now,
-        }
-        values.append(v)
-    ids = _insert(values)
+        allocated = allocate_numbers(rows[group[0]].contract_type, on=today, count=len(group))
+        for i, number in zip(group, allocated, strict=True):
+            numbers[i] = number
+    ids, snapshots = _insert(actor, rows, numbers)
     tag_names = sorted({t for p in rows for t in p.tags})
     if tag_names:
         tags = {t.name: t for t in Tag.objects.filter(name__in=tag_names)}
@@ -391,21 +375,16 @@ def _write_batch(
         if missing:
             Tag.objects.bulk_create(missing, ignore_conflicts=True)
             tags = {t.name: t for t in Tag.objects.filter(name__in=tag_names)}
-        Contract.tags.through.objects.bulk_create(
-            [
-                Contract.tags.through(contract_id=pk, tag_id=tags[name].pk)
-                for pk, p in zip(ids, rows, strict=True)
-                for name in p.tags
-            ]
+        through = Contract.tags.through._meta
+        insert_rows(
+            connection,
+            through.db_table,
+            [through.get_field("contract").column, through.get_field("tag").column],
+            [[pk, tags[name].pk] for pk, p in zip(ids, rows, strict=True) for name in p.tags],
         )
     documents: list[tuple[int, tuple[str, str]]] = []
     events: list[tuple[int, dict[str, Any]]] = []
-    for pk, p, v in zip(ids, rows, values, strict=True):
-        after = {k: _plain(v[k]) for k in [*p.cleaned.keys(), "owner", "number", "state"]}
-        after["contract_type"] = v["contract_type"]
-        after["counterparty"] = v["counterparty"]
-        if p.tags:
-            after["tags"] = p.tags
+    for pk, p, after in zip(ids, rows, snapshots, strict=True):
         events.append((pk, {"after": after, "via": "import"}))
         if p.document is not None:
             documents.append((pk, p.document))
@@ -414,77 +393,104 @@ def _write_batch(
     return ids, documents
 
 
-def _plain(value: Any) -> Any:
-    """A value as ``_snapshot`` of ``contracts.actions`` writes it into the audit event."""
-    return str(value) if isinstance(value, Decimal | date) else value
+@dataclass(frozen=True)
+class _Layout:
+    """Where each field of a contract goes in a row of the INSERT, and how it is
+    converted to the database value; worked out once, since through the ORM's compiler
+    a bulk insert costs several times what the database does (``bench/import.py``)."""
+
+    columns: tuple[str, ...]
+    #: The row of a contract with every field at its default (callable ones: None).
+    defaults: tuple[Any, ...]
+    #: field name → (index, conversion or None when the value is taken as it is)
+    fields: dict[str, tuple[int, Callable[[Any], Any] | None]]
 
 
 @functools.cache
-def _insert_columns(vendor: str) -> tuple[tuple[str, str, Callable[[Any], Any]], ...]:
-    """Per column of a contract row: the field name, the column and the conversion to
-    the database value; worked out once, since through the ORM's compiler a bulk insert
-    costs several times what the database does (``bench/import.py``)."""
+def _layout(vendor: str) -> _Layout:
     ops = connection.ops
-    columns: list[tuple[str, str, Callable[[Any], Any]]] = []
+    columns: list[str] = []
+    defaults: list[Any] = []
+    fields: dict[str, tuple[int, Callable[[Any], Any] | None]] = {}
     for f in Contract._meta.concrete_fields:
         if f.primary_key:
             continue
-        convert: Callable[[Any], Any]
+        convert: Callable[[Any], Any] | None = None
         if isinstance(f, models.DecimalField):
-            digits, places = f.max_digits, f.decimal_places
             convert = functools.partial(
-                lambda v, d, p: ops.adapt_decimalfield_value(v, d, p), d=digits, p=places
+                _adapt_decimal, ops.adapt_decimalfield_value, f.max_digits, f.decimal_places
             )
         elif isinstance(f, models.DateTimeField):
             convert = ops.adapt_datetimefield_value
         elif isinstance(f, models.DateField):
             convert = ops.adapt_datefield_value
-        else:
-            convert = _same
-        columns.append((f.name, f.column, convert))
-    return tuple(columns)
+        fields[f.name] = (len(columns), convert)
+        columns.append(f.column)
+        default = None if f.has_default() and callable(f.default) else f.get_default()
+        defaults.append(default if convert is None or default is None else convert(default))
+    return _Layout(tuple(columns), tuple(defaults), fields)
 
 
-def _same(value: Any) -> Any:
-    return value
+def _adapt_decimal(adapt: Callable[..., Any], digits: int, places: int, value: Any) -> Any:
+    return adapt(value, digits, places)
 
 
-@functools.cache
-def _defaults() -> dict[str, Any]:
-    return {
-        f.name: f.get_default()
-        for f in Contract._meta.concrete_fields
-        if not f.primary_key and not (f.has_default() and callable(f.default))
+def _insert(
+    actor: User, rows: list[_Prepared], numbers: list[str]
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """Insert the contracts of ``rows`` with their ``numbers`` (the other fields at
+    their defaults); return their ids in order (matched on their unique numbers) and
+    their values for the audit event (as ``_snapshot`` of ``contracts.actions`` writes
+    them, and the state)."""
+    layout = _layout(connection.vendor)
+    fields = layout.fields
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    base = list(layout.defaults)
+    for name, value in (("created_by", actor.pk), ("created_at", now), ("updated_at", now)):
+        base[fields[name][0]] = value
+    at = {
+        name: fields[name][0]
+        for name in ("owner", "department", "number", "contract_type", "counterparty", "state")
     }
-
-
-def _insert(rows: list[dict[str, Any]]) -> list[int]:
-    """Insert contract rows (field name → value; other fields take their defaults) and
-    return their ids in order (matched on their unique numbers)."""
-    columns = _insert_columns(connection.vendor)
-    defaults = _defaults()
-    now = rows[0]["created_at"]
-    now_db = connection.ops.adapt_datetimefield_value(now)
-    params = []
-    for row in rows:
-        params.append(
-            [
-                now_db
-                if (value := row[name] if name in row else defaults[name]) is now
-                else convert(value)
-                for name, _column, convert in columns
-            ]
-        )
+    i_owner, i_department, i_number, i_type, i_party, i_state = at.values()
+    params: list[list[Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    for p, number in zip(rows, numbers, strict=True):
+        row = base.copy()
+        after: dict[str, Any] = {}
+        for name, value in p.cleaned.items():
+            i, convert = fields[name]
+            if value is None:
+                row[i] = after[name] = None
+            else:
+                row[i] = value if convert is None else convert(value)
+                after[name] = str(value) if isinstance(value, _AS_TEXT) else value
+        owner_id, type_id = p.owner.pk, p.contract_type.pk
+        party_id = p.party.pk if p.party else None
+        row[i_owner] = after["owner"] = owner_id
+        row[i_department] = p.owner.department_id
+        row[i_number] = after["number"] = number
+        row[i_state] = after["state"] = p.state
+        row[i_type] = after["contract_type"] = type_id
+        row[i_party] = after["counterparty"] = party_id
+        if p.tags:
+            after["tags"] = p.tags
+        params.append(row)
+        snapshots.append(after)
     found = dict(
         insert_rows(
             connection,
             Contract._meta.db_table,
-            [column for _name, column, _convert in columns],
+            layout.columns,
             params,
             returning=("number", "id"),
         )
     )
-    return [found[row["number"]] for row in rows]
+    return [found[number] for number in numbers], snapshots
+
+
+#: Values the audit event holds as text (``_snapshot`` of ``contracts.actions``).
+_AS_TEXT = (Decimal, date)
 
 
 class _Refused(Exception):

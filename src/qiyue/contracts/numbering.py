@@ -7,12 +7,12 @@ transaction)."""
 
 from __future__ import annotations
 
+import functools
 import string
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import ContractType, NumberSequence
@@ -54,10 +54,31 @@ def allocate_numbers(contract_type: ContractType, *, on: date, count: int) -> li
     assert count >= 1
     per_year = "{year" in contract_type.number_pattern
     year = on.year if per_year else 0
-    seq, _created = NumberSequence.objects.get_or_create(contract_type=contract_type, year=year)
-    NumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + count)
-    last = NumberSequence.objects.values_list("last", flat=True).get(pk=seq.pk)
-    return [
-        render(contract_type.number_pattern, code=contract_type.code, on=on, seq=n)
-        for n in range(last - count + 1, last + 1)
-    ]
+    last = _advance(contract_type.pk, year, count)
+    if last is None:  # the type's first number (of the year)
+        NumberSequence.objects.get_or_create(contract_type=contract_type, year=year)
+        last = _advance(contract_type.pk, year, count)
+        assert last is not None
+    pattern, code = contract_type.number_pattern, contract_type.code
+    return [render(pattern, code=code, on=on, seq=n) for n in range(last - count + 1, last + 1)]
+
+
+def _advance(type_id: int, year: int, count: int) -> int | None:
+    """Add ``count`` to the sequence row and return its new ``last`` (None: no row), in
+    one statement that also takes the row's lock (through the ORM it was three)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_advance_sql(connection.vendor), [count, type_id, year])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+@functools.cache
+def _advance_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    meta = NumberSequence._meta
+    last = q(meta.get_field("last").column)
+    return (
+        f"UPDATE {q(meta.db_table)} SET {last} = {last} + %s "  # noqa: S608
+        f"WHERE {q(meta.get_field('contract_type').column)} = %s "
+        f"AND {q(meta.get_field('year').column)} = %s RETURNING {last}"
+    )
