@@ -426,3 +426,27 @@ def test_a_search_that_runs_too_long_is_stopped_with_a_400(
     }
     monkeypatch.setattr(base, "TIME_LIMIT_SECONDS", 3.0)
     assert found(org.sales1, "合同")  # the connection is usable afterwards
+
+
+@pytest.mark.django_db
+def test_sqlite_reads_allowed_contracts_as_a_set_only_when_that_is_quick(
+    org: SimpleNamespace, monkeypatch: Any
+) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's choice between two forms of the allowed contracts")
+    from qiyue.contracts.models import Contract
+    from qiyue.search.backends import sqlite
+
+    backend = sqlite.SqliteBackend()
+    assert backend.allowed(Contract.objects.filter(owner=org.sales1)).condition.startswith("+")
+    # Ten million rows are not read in milliseconds: the count is cut off.
+    ten_million = (
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000000) "
+        "SELECT x FROM n"
+    )
+    assert not sqlite._reads_quickly(ten_million, [])
+    assert sqlite._reads_quickly("SELECT 1", [])
+    monkeypatch.setattr(sqlite, "_reads_quickly", lambda sql, params: False)
+    per_match = backend.allowed(Contract.objects.filter(owner=org.sales1))
+    assert per_match.condition.startswith("EXISTS (")
+    assert found(org.sales1, "合同") == set()  # the connection is usable afterwards

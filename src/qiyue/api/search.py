@@ -32,7 +32,9 @@ class SearchParams(ContractFilterParams):
         description='Words (ANDed), "quoted phrases", -excluded, prefix*; at most 200 characters.',
     )
     sort: str = Field("relevance", description="relevance, or -signed, -created, -updated, expiry…")
-    page: int = Field(1, ge=1, le=10_000, description="1 for the first page.")
+    page: int = Field(
+        1, ge=1, le=10_000, description="1 for the first page; pages reach the 1,000th hit."
+    )
     page_size: int = Field(20, ge=1, description="1 to 200 (QIYUE_API_PAGE_SIZE_MAX).")
 
 

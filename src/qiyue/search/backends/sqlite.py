@@ -55,9 +55,9 @@ COLUMNS = ("fw", "fg", "fc", "dw", "dg", "dc")
 # bm25 weights per column: fields count five times document text; characters least.
 WEIGHTS = (5.0, 5.0, 2.5, 1.0, 1.0, 0.5)
 PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
-# Fewer allowed contracts than this are a set in the search statement; more are asked
-# per match (SqliteBackend.allowed).
-SET_BOUND = 500
+# Allowed contracts that can all be read in this time are a set in the search statement;
+# otherwise they are asked per match (SqliteBackend.allowed).
+SET_READ_SECONDS = 0.003
 
 
 def _names(generation: str) -> tuple[str, str]:
@@ -91,20 +91,46 @@ def fts_query(query: ParsedQuery) -> str:
 
 
 @contextmanager
-def time_limit() -> Iterator[None]:
-    """Interrupt the statements run inside after ``base.TIME_LIMIT_SECONDS``."""
+def _deadline(seconds: float, steps: int) -> Iterator[None]:
+    """Interrupt the statements run inside after ``seconds`` (SQLite looks at the clock
+    every ``steps`` VM instructions); they raise OperationalError "interrupted"."""
     connection.ensure_connection()
     raw = connection.connection
-    deadline = time.monotonic() + base.TIME_LIMIT_SECONDS
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), PROGRESS_STEPS)
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), steps)
     try:
         yield
-    except OperationalError as exc:
-        if "interrupted" not in str(exc):
-            raise
-        raise SearchError(_("This search took too long; make it more specific.")) from None
     finally:
         raw.set_progress_handler(None, 0)
+
+
+def _interrupted(exc: OperationalError) -> bool:
+    return "interrupted" in str(exc)
+
+
+@contextmanager
+def time_limit() -> Iterator[None]:
+    """Interrupt the statements run inside after ``base.TIME_LIMIT_SECONDS``."""
+    try:
+        with _deadline(base.TIME_LIMIT_SECONDS, PROGRESS_STEPS):
+            yield
+    except OperationalError as exc:
+        if not _interrupted(exc):
+            raise
+        raise SearchError(_("This search took too long; make it more specific.")) from None
+
+
+def _reads_quickly(sql: str, params: Any) -> bool:
+    """Whether SQLite reads every row of ``sql`` within :data:`SET_READ_SECONDS`."""
+    try:
+        with _deadline(SET_READ_SECONDS, 1_000), connection.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM ({sql})", params)
+            cur.fetchone()
+    except OperationalError as exc:
+        if not _interrupted(exc):
+            raise
+        return False
+    return True
 
 
 def _keyring() -> Any:
@@ -207,27 +233,24 @@ class SqliteBackend(SearchBackend):
             return {int(r[0]) for r in cur.fetchall()}
 
     def allowed(self, allowed: QuerySet[Any] | None) -> Allowed:
-        """As the base class, in one of two forms by how many contracts are allowed.
+        """As the base class, in one of two forms by what reading the allowed contracts
+        costs.
 
         A search reads the index newest first and stops after ``CANDIDATES + 1``
-        allowed matches, so it only ever asks "is this match allowed?". Asked per match
-        (``EXISTS (… WHERE id = rowid)``) that costs ~2 µs a match and nothing up
-        front; it suits a large allowed set, where the search soon has its matches.
-        A set built once (``+rowid IN (…)``) costs ~0.5 µs a match but first reads
-        every allowed contract, and with a filter the index cannot narrow (a state,
-        "mine or shared with me") that read is most of the search (bench/search.py).
-        So a few hundred contracts are a set, anything more is asked per match: one
-        bounded count decides, kept with the SQL by the caller. Both forms are the same
-        queryset, so they allow the same contracts."""
+        allowed matches, so it only ever asks "is this match allowed?". A set built once
+        (``+rowid IN (…)``) answers that for ~0.5 µs a match, but first reads every
+        allowed contract: cheap through an index that narrows to them (a customer, "mine
+        or shared with me" on a hundred thousand contracts), most of the search when it
+        does not (a state, a type: bench/search.py). Asked per match (``EXISTS (… WHERE
+        id = rowid)``) it costs ~2 µs a match and nothing up front. So the allowed
+        contracts are read once, cut off after :data:`SET_READ_SECONDS`: a set if that
+        was enough, per match if not. The caller keeps the result with the SQL. Both
+        forms are the same queryset, so they allow the same contracts."""
         if allowed is None:
             return Allowed()
         ids = allowed.order_by().values("pk")
-        with connection.cursor() as cur:
-            sql, params = ids[:SET_BOUND].query.sql_with_params()
-            cur.execute(f"SELECT count(*) FROM ({sql})", params)
-            small = int(cur.fetchone()[0]) < SET_BOUND
-        if small:
-            sql, params = ids.query.sql_with_params()
+        sql, params = ids.query.sql_with_params()
+        if _reads_quickly(sql, params):
             # "+": a filter on the matches, not a list of rowids for FTS5 to look up one
             # by one (which costs a full MATCH per visible contract).
             return Allowed(f"+{ID} IN ({sql})", tuple(params))
