@@ -48,6 +48,7 @@ def allowed_form(request: Any, monkeypatch: Any) -> Iterator[None]:
         pytest.skip("one form on PostgreSQL")
     quick = request.param == "set"
     monkeypatch.setattr(sqlite, "_reads_quickly", lambda sql, params: quick)
+    monkeypatch.setattr(sqlite, "FEW_MATCHES", 0)  # the set even for few matches
     queries._ALLOWED_SQL.clear()
     yield
     queries._ALLOWED_SQL.clear()

@@ -56,10 +56,14 @@ ID = "__qiyue_contract_id__"
 class Allowed:
     """The contracts a search may return, as a condition of the backend's statement on
     :data:`ID` with its parameters ("" for every contract). Made by
-    :meth:`SearchBackend.allowed`; a caller may keep and reuse it."""
+    :meth:`SearchBackend.allowed`; a caller may keep and reuse it. A backend may add the
+    same contracts in a second form (``per_match``, ``per_match_params``) that it uses
+    for queries with few matches."""
 
     condition: str = ""
     params: tuple[Any, ...] = ()
+    per_match: str = ""
+    per_match_params: tuple[Any, ...] = ()
 
     def where(self, column: str) -> str:
         """The condition on ``column``."""

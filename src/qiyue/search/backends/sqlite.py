@@ -55,9 +55,11 @@ COLUMNS = ("fw", "fg", "fc", "dw", "dg", "dc")
 # bm25 weights per column: fields count five times document text; characters least.
 WEIGHTS = (5.0, 5.0, 2.5, 1.0, 1.0, 0.5)
 PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
-# Allowed contracts that can all be read in this time are a set in the search statement;
-# otherwise they are asked per match (SqliteBackend.allowed).
+# Allowed contracts that can all be read in this time are a set in the search statement,
+# unless the query has fewer matches than FEW_MATCHES; otherwise they are asked per
+# match (SqliteBackend.allowed).
 SET_READ_SECONDS = 0.003
+FEW_MATCHES = 2_000
 
 
 def _names(generation: str) -> tuple[str, str]:
@@ -118,6 +120,15 @@ def time_limit() -> Iterator[None]:
         if not _interrupted(exc):
             raise
         raise SearchError(_("This search took too long; make it more specific.")) from None
+
+
+def _fewer_matches(fts: str, match: str, n: int) -> bool:
+    """Whether ``match`` has fewer than ``n`` matches in ``fts`` (reads at most ``n``)."""
+    with time_limit(), connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s)", [match, n]
+        )
+        return int(cur.fetchone()[0]) < n
 
 
 def _reads_quickly(sql: str, params: Any) -> bool:
@@ -243,21 +254,24 @@ class SqliteBackend(SearchBackend):
         or shared with me" on a hundred thousand contracts), most of the search when it
         does not (a state, a type: bench/search.py). Asked per match (``EXISTS (… WHERE
         id = rowid)``) it costs ~2 µs a match and nothing up front. So the allowed
-        contracts are read once, cut off after :data:`SET_READ_SECONDS`: a set if that
-        was enough, per match if not. The caller keeps the result with the SQL. Both
-        forms are the same queryset, so they allow the same contracts."""
+        contracts are read once, cut off after :data:`SET_READ_SECONDS`: if that was not
+        enough they are asked per match. If it was, they are a set, except for a query
+        with fewer than :data:`FEW_MATCHES` matches, where asking costs less than
+        building (``_search`` counts that far first). The caller keeps the result with
+        the SQL. Both forms are the same queryset, so they allow the same contracts."""
         if allowed is None:
             return Allowed()
         ids = allowed.order_by().values("pk")
-        sql, params = ids.query.sql_with_params()
-        if _reads_quickly(sql, params):
-            # "+": a filter on the matches, not a list of rowids for FTS5 to look up one
-            # by one (which costs a full MATCH per visible contract).
-            return Allowed(f"+{ID} IN ({sql})", tuple(params))
         # ID is a constant placeholder, replaced by the statement's rowid column.
         correlated = ids.filter(pk=RawSQL(ID, ()))  # noqa: S611
-        sql, params = correlated.query.sql_with_params()
-        return Allowed(f"EXISTS ({sql})", tuple(params))
+        exists_sql, exists_params = correlated.query.sql_with_params()
+        per_match = f"EXISTS ({exists_sql})"
+        sql, params = ids.query.sql_with_params()
+        if not _reads_quickly(sql, params):
+            return Allowed(per_match, tuple(exists_params))
+        # "+": a filter on the matches, not a list of rowids for FTS5 to look up one by
+        # one (which costs a full MATCH per visible contract).
+        return Allowed(f"+{ID} IN ({sql})", tuple(params), per_match, tuple(exists_params))
 
     def _search(
         self,
@@ -268,8 +282,11 @@ class SqliteBackend(SearchBackend):
         offset: int,
     ) -> tuple[list[Hit], int]:
         fts, _terms = _names(LIVE)
+        match = fts_query(query)
+        if allowed.per_match and _fewer_matches(fts, match, FEW_MATCHES):
+            allowed = Allowed(allowed.per_match, allowed.per_match_params)
         where = f"{fts} MATCH %s{allowed.on(f'{fts}.rowid')}"
-        params: list[Any] = [fts_query(query), *allowed.params]
+        params: list[Any] = [match, *allowed.params]
         rank = f"bm25({fts}, {', '.join(str(w) for w in WEIGHTS)})"
         # bm25() only works in the statement that does the MATCH, and not next to a window
         # function: the matches and their scores are a subquery, the window count is
