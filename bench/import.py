@@ -86,6 +86,7 @@ def main() -> None:
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     raw_round = [0]
+    run_id = f"{time.time():.0f}"  # a scratch database may hold the rows of earlier runs
 
     def raw_values(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         raw_round[0] += 1
@@ -97,7 +98,7 @@ def main() -> None:
             tax = Decimal(r["tax_rate"]) if r["tax_rate"] else None
             out.append(
                 (
-                    f"RAW-{raw_round[0]}-{i}",
+                    f"RAW-{run_id}-{raw_round[0]}-{i}",
                     r["title"],
                     types[r["type"]],
                     party_ids[normalize_company_name(r["customer"])],
