@@ -306,6 +306,11 @@ def _ancestor_ids(contract: Contract, *, limit: int = 100) -> set[int]:
     return seen
 
 
+def snapshot_value(value: Any) -> Any:
+    """A field's value as a contract's audit events hold it (decimals and dates as text)."""
+    return str(value) if isinstance(value, Decimal | date) else value
+
+
 def _snapshot(contract: Contract, fields: list[str]) -> dict[str, Any]:
     snap: dict[str, Any] = {}
     for name in fields:
@@ -314,8 +319,7 @@ def _snapshot(contract: Contract, fields: list[str]) -> dict[str, Any]:
         elif name in {"contract_type", "counterparty", "owner", "parent"}:
             snap[name] = getattr(contract, f"{name}_id")
         else:
-            value = getattr(contract, name)
-            snap[name] = str(value) if isinstance(value, Decimal | date) else value
+            snap[name] = snapshot_value(getattr(contract, name))
     return snap
 
 

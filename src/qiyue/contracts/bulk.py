@@ -24,8 +24,6 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
@@ -43,6 +41,7 @@ from qiyue.contracts.actions import (
     NotAllowed,
     clean_contract_data,
     counterparty_error,
+    snapshot_value,
 )
 from qiyue.contracts.models import (
     Contract,
@@ -464,7 +463,7 @@ def _insert(
                 row[i] = after[name] = None
             else:
                 row[i] = value if convert is None else convert(value)
-                after[name] = str(value) if isinstance(value, _AS_TEXT) else value
+                after[name] = snapshot_value(value)
         owner_id, type_id = p.owner.pk, p.contract_type.pk
         party_id = p.party.pk if p.party else None
         row[i_owner] = after["owner"] = owner_id
@@ -487,10 +486,6 @@ def _insert(
         )
     )
     return [found[number] for number in numbers], snapshots
-
-
-#: Values the audit event holds as text (``_snapshot`` of ``contracts.actions``).
-_AS_TEXT = (Decimal, date)
 
 
 class _Refused(Exception):
