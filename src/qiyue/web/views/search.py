@@ -23,7 +23,6 @@ from qiyue.accounts.models import Department
 from qiyue.contracts.models import ContractState, ContractType
 from qiyue.contracts.queries import ContractFilters, FilterError, parse_filters
 from qiyue.search.queries import (
-    MAX_OFFSET,
     Facets,
     SearchResults,
     facets_for,
@@ -61,12 +60,13 @@ FILTER_KEYS = (
 
 
 class _Hits:
-    """One page of hits, sized like the whole result (up to the deepest page the search
-    answers) so Django's Paginator and ``_pagination.html`` can number the pages."""
+    """One page of hits, sized like the whole result (which a search counts no deeper
+    than the pages it answers) so Django's Paginator and ``_pagination.html`` can number
+    the pages."""
 
     def __init__(self, rows: list[dict[str, Any]], total: int) -> None:
         self.rows = rows
-        self.total = min(total, MAX_OFFSET)
+        self.total = total
 
     def count(self) -> int:
         return self.total
