@@ -75,7 +75,7 @@ class SearchResults:
     page: int = 1
     page_size: int = 20
     # False when more contracts match than a search counts (``total`` is then a lower
-    # bound, shown as "1,000+"; backends.base.CANDIDATES).
+    # bound, shown as "more than"; backends.base.CANDIDATES).
     exact: bool = True
 
     @property
@@ -96,8 +96,8 @@ def _may_match(text: str, pattern: re.Pattern[str]) -> bool:
 # visibility key and the filters: building and compiling that queryset took as long as a
 # selective search statement (bench/search.py). Per process; a key holds everything the
 # SQL depends on, so an entry never goes stale. Entries expire after ten minutes all the
-# same: which of two equivalent forms the backend chose depends on how many contracts
-# there are (SqliteBackend.allowed).
+# same: which of two equivalent forms the backend chose depends on how quickly the
+# allowed contracts could be read (SqliteBackend.allowed).
 _ALLOWED_SQL: TTLCache[tuple[Any, ...], Allowed | None] = TTLCache(512, ttl=600)
 _allowed_lock = threading.Lock()
 _MISSING = object()
