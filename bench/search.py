@@ -20,8 +20,11 @@ data) and as ``sales1`` (own records only):
   the MATCH expression prepared beforehand and the permission and filters written as
   plain SQL, in the same meaning as Qiyue's (the newest ``CANDIDATES`` matches ranked,
   the total counted up to ``CANDIDATES``): SQLite ``SELECT rowid, bm25(…) … WHERE
-  search_fts MATCH ? AND <allowed> ORDER BY rowid DESC LIMIT 1001`` ranked in an outer
-  query with a window ``count(*)``, where ``<allowed>`` is whichever of ``rowid IN
+  search_fts MATCH ? AND <allowed> ORDER BY rowid DESC LIMIT 1001`` on the newest
+  index table, ranked in an outer query with a window ``count(*)`` (when that table
+  holds no more than 1000 matches, the same from each table, newest first, ranked in
+  Python: the index is split by contract id, decision 0008), where ``<allowed>`` is
+  whichever of ``rowid IN
   (SELECT id FROM contracts …)`` and ``EXISTS (SELECT 1 FROM contracts c WHERE c.id =
   rowid AND …)`` was faster for that query in the warm-up; short CJK queries use the
   character and bigram columns of the same FTS5 index (``instr()`` cannot run on
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qiyue.contracts.queries import ContractFilters
     from qiyue.search.backends.base import CANDIDATES
     from qiyue.search.backends.postgres import ts_term
-    from qiyue.search.backends.sqlite import WEIGHTS, fts_query
+    from qiyue.search.backends.sqlite import WEIGHTS, fts_query, shard_tables
     from qiyue.search.queries import search_for
     from qiyue.search.query import parse
 
@@ -130,7 +133,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     types = {t.code: t.pk for t in ContractType.objects.all()}
     contract_table = Contract._meta.db_table
     share_table = ContractShare._meta.db_table
-    rank = f"-bm25(search_fts, {', '.join(str(w) for w in WEIGHTS)})"
+    tables = [] if pg else shard_tables()  # the FTS5 tables, newest contracts first
+
+    def rank(fts: str) -> str:
+        return f"-bm25({fts}, {', '.join(str(w) for w in WEIGHTS)})"
 
     def filters_of(spec: dict[str, Any]) -> ContractFilters:
         f = ContractFilters()
@@ -236,32 +242,50 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             return ids, min(int(cur.fetchone()[0]), CANDIDATES)
 
     def raw_search_sqlite(match: Any, allowed: tuple[str, list[Any]]) -> tuple[list[int], int]:
-        # One statement for the page and the total: FTS5 reads the matches newest first
-        # and stops after CANDIDATES + 1; the newest CANDIDATES are ranked, a window
-        # count over them; a second count only when the page is empty.
+        # One statement for the page and the total on the newest index table: FTS5
+        # reads the matches newest first and stops after CANDIDATES + 1; the newest
+        # CANDIDATES are ranked, a window count over them; a second count only when the
+        # page is empty. When that table has no more than CANDIDATES matches and older
+        # tables exist, each table's matches with their scores, newest first, ranked here.
         cond, params = allowed
-        where = "search_fts MATCH %s" + (
-            f" AND {cond.format(id='+search_fts.rowid')}" if cond else ""
-        )
+
+        def where(fts: str) -> str:
+            return f"{fts} MATCH %s" + (f" AND {cond.format(id=f'+{fts}.rowid')}" if cond else "")
+
+        newest = tables[0]
         with connection.cursor() as cur:
             cur.execute(
                 "SELECT id, n FROM (SELECT m.id, m.score, count(*) OVER () AS n, "
                 "row_number() OVER (ORDER BY m.id DESC) AS k FROM "
-                f"(SELECT rowid AS id, {rank} AS score FROM search_fts WHERE {where} "
-                f"ORDER BY rowid DESC LIMIT {CANDIDATES + 1}) m) "
+                f"(SELECT rowid AS id, {rank(newest)} AS score FROM {newest} "
+                f"WHERE {where(newest)} ORDER BY rowid DESC LIMIT {CANDIDATES + 1}) m) "
                 f"WHERE k <= {CANDIDATES} ORDER BY score DESC, id DESC LIMIT 20",
                 [match, *params],
             )
             rows = cur.fetchall()
-            ids = [int(r[0]) for r in rows]
-            if rows:
-                return ids, min(int(rows[0][1]), CANDIDATES)
-            cur.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE {where} "
-                f"LIMIT {CANDIDATES + 1})",
-                [match, *params],
-            )
-            return ids, min(int(cur.fetchone()[0]), CANDIDATES)
+            n = int(rows[0][1]) if rows else None
+            if n is None:
+                cur.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {newest} WHERE {where(newest)} "
+                    f"LIMIT {CANDIDATES + 1})",
+                    [match, *params],
+                )
+                n = int(cur.fetchone()[0])
+            if n > CANDIDATES or len(tables) == 1:
+                return [int(r[0]) for r in rows], min(n, CANDIDATES)
+            found: list[tuple[int, float]] = []
+            for fts in tables:
+                need = CANDIDATES + 1 - len(found)
+                if need <= 0:
+                    break
+                cur.execute(
+                    f"SELECT rowid, {rank(fts)} FROM {fts} WHERE {where(fts)} "
+                    f"ORDER BY rowid DESC LIMIT {need}",
+                    [match, *params],
+                )
+                found += cur.fetchall()
+        ranked = sorted(found[:CANDIDATES], key=lambda r: (-r[1], -r[0]))
+        return [int(r[0]) for r in ranked[:20]], min(len(found), CANDIDATES)
 
     def fastest_form(match: Any, forms: tuple[str, str, list[Any]]) -> tuple[str, list[Any]]:
         """Of the two hand-written forms of the allowed set, the faster for this query

@@ -54,6 +54,19 @@ def allowed_form(request: Any, monkeypatch: Any) -> Iterator[None]:
     queries._ALLOWED_SQL.clear()
 
 
+@pytest.fixture(params=["one-table", "tables-of-2"])
+def index_tables(request: Any, monkeypatch: Any) -> None:
+    """Runs a corpus test with SQLite's index in one FTS5 table and split into tables of
+    two contract ids each (decision 0008): searches answer the same either way."""
+    if request.param == "one-table":
+        return
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite splits its index")
+    from qiyue.search.backends import sqlite
+
+    monkeypatch.setattr(sqlite, "SHARD_ROWS", 2)
+
+
 def upload_text(
     user: Any, contract: Any, text: str, *, name: str = "正文.txt", **kw: Any
 ) -> DocumentVersion:
@@ -67,6 +80,7 @@ def corpus(
     org: SimpleNamespace,
     docs: Path,  # noqa: F811
     committed: Committed,
+    index_tables: None,
 ) -> SimpleNamespace:
     s1, s2 = org.sales1, org.sales2
     with committed():

@@ -100,3 +100,50 @@ def test_hits_in_a_pdf_say_the_page_and_snippets_are_escaped(
 def test_the_deploy_check_asks_for_disk_encryption_on_postgresql(db: Any) -> None:
     ids = {m.id for m in run_checks(include_deployment_checks=True)}
     assert ("qiyue.search.W001" in ids) == (connection.vendor == "postgresql")
+
+
+def _ids(user: Any, q: str, sort: str = "relevance") -> list[int]:
+    return [i.contract_id for i in search_for(user, q, sort=sort, page_size=50).items]
+
+
+def test_an_index_from_before_the_split_is_moved_into_tables_by_contract_id(
+    org: SimpleNamespace, corpus: SimpleNamespace, monkeypatch: Any
+) -> None:
+    """Migration 0002 (decision 0008): the entries an index built in one table holds are
+    moved to the table of their contract id, from their sealed terms; searches, counts,
+    edits and deletions answer as before."""
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite splits its index")
+    from qiyue.search.backends import sqlite
+    from qiyue.search.indexing import index_contract, remove_contract
+
+    backend = sqlite.SqliteBackend()
+    if len(sqlite.shard_tables()) > 1:
+        pytest.skip("the corpus is already split (the tables-of-2 variant)")
+    queries = ["合同", "违约", "governing law", "Acme", "星辰 -违约"]
+    before = {q: (_ids(org.manager, q), search_for(org.manager, q).total) for q in queries}
+    by_date = _ids(org.manager, "合同", sort="-expiry")
+    ids = sorted(backend.indexed_ids())
+    assert len(ids) > 4
+
+    monkeypatch.setattr(sqlite, "SHARD_ROWS", 2)
+    assert backend.reshard() == sum(1 for i in ids if i > 2)
+    tables = sqlite.shard_tables()
+    assert len(tables) == len({sqlite.shard_of(i) for i in ids}) > 2
+    assert tables[-1] == "search_fts"  # the first ids, newest table first
+    for q in queries:
+        assert (_ids(org.manager, q), search_for(org.manager, q).total) == before[q]
+    assert _ids(org.manager, "合同", sort="-expiry") == by_date
+    # Each entry is in its own table only: a term of the newest contract is not in the first.
+    newest = max(ids)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s", ['"合同" OR "agreement"']
+        )
+        assert all(int(r[0]) <= 2 for r in cur.fetchall())
+    # Moving twice moves nothing; edits and removals reach the right table.
+    assert backend.reshard() == 0
+    index_contract(newest)
+    remove_contract(corpus.c1.pk)
+    assert corpus.c1.pk not in _ids(org.manager, "违约金")
+    assert backend.indexed_ids() == set(ids) - {corpus.c1.pk}

@@ -4,6 +4,12 @@ Columns ``fw fg fc`` hold the tokens of the contract's fields and ``dw dg dc`` t
 its documents (see :mod:`qiyue.search.analysis`); the rowid is the contract id. The
 tokens are pre-segmented and space-separated, so ``unicode61`` only splits on spaces.
 
+The index is split by contract id into tables of :data:`SHARD_ROWS` ids each (decision
+0008): a search reads the newest table first and stops as soon as it has the
+``CANDIDATES + 1`` newest matches, so ``bm25()`` — which reads each term's whole list of
+rows in its table to weigh it — reads a hundred thousand contracts' lists, not a
+million's.
+
 A contentless table cannot delete a row by itself before SQLite 3.43
 (``contentless_delete``): FTS5's ``'delete'`` command needs the very tokens that were
 indexed. Those are kept in ``search_terms``, sealed with AES-256-GCM under a data key
@@ -62,9 +68,45 @@ SET_READ_SECONDS = 0.003
 FEW_MATCHES = 2_000
 
 
+# Contract ids per FTS5 table: ids 1 to SHARD_ROWS in the first table (``search_fts``),
+# the next SHARD_ROWS in ``search_fts_1``, and so on.
+SHARD_ROWS = 100_000
+
+
 def _names(generation: str) -> tuple[str, str]:
+    """The first FTS5 table and the sealed-terms table of a generation."""
     suffix = "" if generation == LIVE else f"_{generation}"
     return f"search_fts{suffix}", f"search_terms{suffix}"
+
+
+def shard_of(contract_id: int) -> int:
+    return max(contract_id - 1, 0) // SHARD_ROWS
+
+
+def _shard_table(generation: str, shard: int) -> str:
+    fts, _terms = _names(generation)
+    return fts if shard == 0 else f"{fts}_{shard}"
+
+
+def shard_tables(generation: str = LIVE) -> list[str]:
+    """The FTS5 tables of a generation that exist, newest contracts first."""
+    fts, _terms = _names(generation)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND sql LIKE 'CREATE VIRTUAL TABLE%%' AND (name = %s OR name GLOB %s)",
+            [fts, f"{fts}_[0-9]*"],
+        )
+        names = [str(r[0]) for r in cur.fetchall()]
+    shards = {0 if n == fts else int(n[len(fts) + 1 :]): n for n in names}
+    return [shards[k] for k in sorted(shards, reverse=True)]
+
+
+def _create_fts(cur: Any, table: str) -> None:
+    cur.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
+        f"{', '.join(COLUMNS)}, content='', tokenize='unicode61 remove_diacritics 0')"
+    )
 
 
 def _phrase(tokens: tuple[str, ...] | list[str]) -> str:
@@ -122,13 +164,26 @@ def time_limit() -> Iterator[None]:
         raise SearchError(_("This search took too long; make it more specific.")) from None
 
 
-def _fewer_matches(fts: str, match: str, n: int) -> bool:
+def _fewer_matches(cur: Any, fts: str, match: str, n: int) -> bool:
     """Whether ``match`` has fewer than ``n`` matches in ``fts`` (reads at most ``n``)."""
-    with time_limit(), connection.cursor() as cur:
-        cur.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s)", [match, n]
-        )
-        return int(cur.fetchone()[0]) < n
+    cur.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s)", [match, n]
+    )
+    return int(cur.fetchone()[0]) < n
+
+
+def _matches(cur: Any, fts: str, match: str, allowed: Allowed) -> tuple[str, list[Any]]:
+    """The allowed matches of one FTS5 table with their scores (``id``, ``score``): a
+    SELECT and its parameters. The allowed contracts are asked per match when the table
+    has fewer than FEW_MATCHES matches (see SqliteBackend.allowed)."""
+    if allowed.per_match and _fewer_matches(cur, fts, match, FEW_MATCHES):
+        allowed = Allowed(allowed.per_match, allowed.per_match_params)
+    rank = f"bm25({fts}, {', '.join(str(w) for w in WEIGHTS)})"
+    sql = (
+        f"SELECT {fts}.rowid AS id, -{rank} AS score FROM {fts} "
+        f"WHERE {fts} MATCH %s{allowed.on(f'{fts}.rowid')}"
+    )
+    return sql, [match, *allowed.params]
 
 
 def _reads_quickly(sql: str, params: Any) -> bool:
@@ -172,66 +227,102 @@ class SqliteBackend(SearchBackend):
     vendor = "sqlite"
 
     def create_tables(self, generation: str = LIVE) -> None:
-        fts, terms = _names(generation)
+        _fts, terms = _names(generation)
         with connection.cursor() as cur:
-            cur.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5("
-                f"{', '.join(COLUMNS)}, content='', "
-                "tokenize='unicode61 remove_diacritics 0')"
-            )
+            _create_fts(cur, _shard_table(generation, 0))
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {terms} ("
                 "contract_id INTEGER PRIMARY KEY, wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL)"
             )
 
     def drop_tables(self, generation: str) -> None:
-        fts, terms = _names(generation)
+        _fts, terms = _names(generation)
+        tables = shard_tables(generation)
         with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {fts}")
+            for table in tables:
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
             cur.execute(f"DROP TABLE IF EXISTS {terms}")
 
     def swap(self) -> None:
         from qiyue.search.backends.base import NEXT
 
-        fts, terms = _names(LIVE)
-        next_fts, next_terms = _names(NEXT)
+        _fts, terms = _names(LIVE)
+        _next_fts, next_terms = _names(NEXT)
+        self.drop_tables(LIVE)
+        next_tables = shard_tables(NEXT)
         with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {fts}")
-            cur.execute(f"DROP TABLE IF EXISTS {terms}")
-            cur.execute(f"ALTER TABLE {next_fts} RENAME TO {fts}")
+            for table in next_tables:
+                shard = 0 if table == _next_fts else int(table[len(_next_fts) + 1 :])
+                cur.execute(f"ALTER TABLE {table} RENAME TO {_shard_table(LIVE, shard)}")
             cur.execute(f"ALTER TABLE {next_terms} RENAME TO {terms}")
 
     def _delete(self, cur: Any, contract_id: int, generation: str) -> None:
-        fts, terms = _names(generation)
+        _fts, terms = _names(generation)
         cur.execute(
             f"SELECT wrapped_key, sealed FROM {terms} WHERE contract_id = %s", [contract_id]
         )
         row = cur.fetchone()
         if row is None:
             return
-        values = unseal(row[0], row[1])
+        self._unindex(cur, _shard_table(generation, shard_of(contract_id)), contract_id, row)
+        cur.execute(f"DELETE FROM {terms} WHERE contract_id = %s", [contract_id])
+
+    @staticmethod
+    def _unindex(cur: Any, fts: str, contract_id: int, sealed_row: Any) -> list[str]:
+        """Take the contract's terms (its sealed ``search_terms`` row) out of ``fts``;
+        returns them."""
+        values = unseal(sealed_row[0], sealed_row[1])
         cur.execute(
             f"INSERT INTO {fts} ({fts}, rowid, {', '.join(COLUMNS)}) "
             f"VALUES ('delete', %s, {', '.join(['%s'] * len(COLUMNS))})",
             [contract_id, *values],
         )
-        cur.execute(f"DELETE FROM {terms} WHERE contract_id = %s", [contract_id])
+        return values
+
+    @staticmethod
+    def _index(cur: Any, fts: str, contract_id: int, values: list[str]) -> None:
+        _create_fts(cur, fts)
+        cur.execute(
+            f"INSERT INTO {fts} (rowid, {', '.join(COLUMNS)}) "
+            f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))})",
+            [contract_id, *values],
+        )
 
     def write(self, doc: IndexDocument, *, generation: str = LIVE) -> None:
-        fts, terms = _names(generation)
+        _fts, terms = _names(generation)
         values = column_values(doc)
         wrapped, sealed = seal(values)
         with connection.cursor() as cur:
             self._delete(cur, doc.contract_id, generation)
-            cur.execute(
-                f"INSERT INTO {fts} (rowid, {', '.join(COLUMNS)}) "
-                f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))})",
-                [doc.contract_id, *values],
+            self._index(
+                cur, _shard_table(generation, shard_of(doc.contract_id)), doc.contract_id, values
             )
             cur.execute(
                 f"INSERT INTO {terms} (contract_id, wrapped_key, sealed) VALUES (%s, %s, %s)",
                 [doc.contract_id, wrapped, sealed],
             )
+
+    def reshard(self, generation: str = LIVE) -> int:
+        """Move the entries that the first table holds past its ids (an index from
+        before decision 0008 holds every contract there) into the table of their
+        contract id; returns how many moved. Their terms come from ``search_terms``, so
+        nothing is analysed again."""
+        first, terms = _names(generation)
+        if first not in shard_tables(generation):
+            return 0
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT t.contract_id, t.wrapped_key, t.sealed FROM {terms} t "
+                f"WHERE t.contract_id IN (SELECT rowid FROM {first} WHERE rowid > %s) "
+                "ORDER BY t.contract_id",
+                [SHARD_ROWS],
+            )
+            rows = cur.fetchall()
+            for contract_id, wrapped, sealed in rows:
+                values = self._unindex(cur, first, contract_id, (wrapped, sealed))
+                table = _shard_table(generation, shard_of(contract_id))
+                self._index(cur, table, contract_id, values)
+        return len(rows)
 
     def remove(self, contract_id: int, *, generation: str = LIVE) -> None:
         with connection.cursor() as cur:
@@ -281,49 +372,86 @@ class SqliteBackend(SearchBackend):
         limit: int,
         offset: int,
     ) -> tuple[list[Hit], int]:
-        fts, _terms = _names(LIVE)
+        tables = shard_tables(LIVE)
+        if not tables:
+            return [], 0
         match = fts_query(query)
-        if allowed.per_match and _fewer_matches(fts, match, FEW_MATCHES):
-            allowed = Allowed(allowed.per_match, allowed.per_match_params)
-        where = f"{fts} MATCH %s{allowed.on(f'{fts}.rowid')}"
-        params: list[Any] = [match, *allowed.params]
-        rank = f"bm25({fts}, {', '.join(str(w) for w in WEIGHTS)})"
+        key = sort.lstrip("-")
+        with time_limit(), connection.cursor() as cur:
+            if key in SORT_COLUMNS:
+                return self._by_column(cur, tables, match, allowed, sort, limit, offset)
+            # The newest table alone, ranked in SQL, is the whole answer when it holds
+            # more than CANDIDATES matches (or is the only table).
+            hits, n = self._ranked_page(cur, tables[0], match, allowed, limit, offset)
+            if n > base.CANDIDATES or len(tables) == 1:
+                return hits, n
+            # Otherwise the newest CANDIDATES + 1 matches come from several tables: their
+            # scores are gathered table by table, newest first, and ranked here.
+            found: list[tuple[int, float]] = []
+            for fts in tables:
+                need = base.CANDIDATES + 1 - len(found)
+                if need <= 0:
+                    break
+                matches, params = _matches(cur, fts, match, allowed)
+                cur.execute(f"{matches} ORDER BY {fts}.rowid DESC LIMIT {need}", params)
+                found += [(int(r[0]), float(r[1])) for r in cur.fetchall()]
+        ranked = sorted(found[: base.CANDIDATES], key=lambda r: (-r[1], -r[0]))
+        return [Hit(i, score) for i, score in ranked[offset : offset + limit]], len(found)
+
+    def _ranked_page(
+        self, cur: Any, fts: str, match: str, allowed: Allowed, limit: int, offset: int
+    ) -> tuple[list[Hit], int]:
+        """A page of the newest CANDIDATES matches of one table by relevance, and the
+        number of matches up to CANDIDATES + 1."""
         # bm25() only works in the statement that does the MATCH, and not next to a window
         # function: the matches and their scores are a subquery, the window count is
-        # taken over it.
-        matches = f"SELECT {fts}.rowid AS id, -{rank} AS score FROM {fts} WHERE {where}"
-        key = sort.lstrip("-")
-        if key in SORT_COLUMNS:
-            # Every match, in the column's order; the count stops past CANDIDATES.
-            table = Contract._meta.db_table
-            column = SORT_COLUMNS[key]
-            direction = "DESC" if sort.startswith("-") else "ASC"
-            sql = (
-                f"SELECT m.id, m.score, min(count(*) OVER (), {base.CANDIDATES + 1}) "
-                f"FROM ({matches}) m JOIN {table} c ON c.id = m.id "
-                f"ORDER BY c.{column} IS NULL, c.{column} {direction}, m.id {direction} "
-                "LIMIT %s OFFSET %s"
-            )
-        else:
-            # FTS5 reads the matches newest first and stops after CANDIDATES + 1 of them;
-            # the newest CANDIDATES are ranked, the one more only says "there are more".
-            sql = (
-                "SELECT id, score, n FROM (SELECT m.id, m.score, count(*) OVER () AS n, "
-                "row_number() OVER (ORDER BY m.id DESC) AS k "
-                f"FROM ({matches} ORDER BY {fts}.rowid DESC LIMIT {base.CANDIDATES + 1}) m) "
-                f"WHERE k <= {base.CANDIDATES} ORDER BY score DESC, id DESC LIMIT %s OFFSET %s"
-            )
-        with time_limit(), connection.cursor() as cur:
-            cur.execute(sql, [*params, limit, offset])
-            rows = cur.fetchall()
-            hits = [Hit(int(r[0]), float(r[1])) for r in rows]
-            if rows:
-                total = int(rows[0][2])
-            else:
-                cur.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {where} "
-                    f"LIMIT {base.CANDIDATES + 1})",
-                    params,
-                )
-                total = int(cur.fetchone()[0])
-        return hits, total
+        # taken over it. FTS5 reads the matches newest first and stops after
+        # CANDIDATES + 1 of them; the newest CANDIDATES are ranked, the one more only
+        # says "there are more".
+        matches, params = _matches(cur, fts, match, allowed)
+        cur.execute(
+            "SELECT id, score, n FROM (SELECT m.id, m.score, count(*) OVER () AS n, "
+            "row_number() OVER (ORDER BY m.id DESC) AS k "
+            f"FROM ({matches} ORDER BY {fts}.rowid DESC LIMIT {base.CANDIDATES + 1}) m) "
+            f"WHERE k <= {base.CANDIDATES} ORDER BY score DESC, id DESC LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        rows = cur.fetchall()
+        if rows:
+            return [Hit(int(r[0]), float(r[1])) for r in rows], int(rows[0][2])
+        cur.execute(f"SELECT count(*) FROM ({matches} LIMIT {base.CANDIDATES + 1})", params)
+        return [], int(cur.fetchone()[0])
+
+    def _by_column(
+        self,
+        cur: Any,
+        tables: list[str],
+        match: str,
+        allowed: Allowed,
+        sort: str,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Hit], int]:
+        """A page of every match in a contract column's order, and the number of
+        matches up to CANDIDATES + 1."""
+        parts, params = [], []
+        for fts in tables:
+            sql, table_params = _matches(cur, fts, match, allowed)
+            parts.append(sql)
+            params += table_params
+        matches = " UNION ALL ".join(parts)
+        table = Contract._meta.db_table
+        column = SORT_COLUMNS[sort.lstrip("-")]
+        direction = "DESC" if sort.startswith("-") else "ASC"
+        cur.execute(
+            f"SELECT m.id, m.score, min(count(*) OVER (), {base.CANDIDATES + 1}) "
+            f"FROM ({matches}) m JOIN {table} c ON c.id = m.id "
+            f"ORDER BY c.{column} IS NULL, c.{column} {direction}, m.id {direction} "
+            "LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        rows = cur.fetchall()
+        if rows:
+            return [Hit(int(r[0]), float(r[1])) for r in rows], int(rows[0][2])
+        cur.execute(f"SELECT count(*) FROM ({matches} LIMIT {base.CANDIDATES + 1})", params)
+        return [], int(cur.fetchone()[0])
