@@ -38,6 +38,8 @@ def active(org: Any) -> Any:
 
     def make(expiry: date, **fields: Any) -> Any:
         fields.setdefault("effective_date", date(2020, 1, 1))
+        # Signed before it expires whatever today is (signing defaults to today).
+        fields.setdefault("signed_date", date(2020, 1, 1))
         return make_contract(org.sales1, state="active", expiry_date=expiry, **fields)
 
     return make

@@ -28,10 +28,12 @@ from tests.factories import make_contract
 from tests.search import conftest as search_fixtures
 from tests.search.conftest import Committed, upload_text
 
-# The fixtures of the search tests: master key, blob storage, the corpus, commit hooks.
+# The fixtures of the search tests: master key, blob storage, the corpus (in one index
+# table and in several), commit hooks.
 keyring = document_fixtures.keyring
 docs = test_documents.docs
 corpus = search_fixtures.corpus
+index_tables = search_fixtures.index_tables
 committed = search_fixtures.committed
 
 SEARCH = reverse("web:search")
