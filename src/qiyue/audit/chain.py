@@ -33,6 +33,8 @@ def _plain(value: Any) -> Any:
             return repr(value)
         if value.is_integer() and abs(value) >= _FLOAT_AS_INT:
             return int(value)
+        if value == 0:  # jsonb has no negative zero: -0.0 comes back as 0.0
+            return 0.0
         return value
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -81,9 +83,9 @@ def normalize_data(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     if _json_plain(data):
         return data, text
     plain: dict[str, Any] = json.loads(text)
-    # Only big floats ("1e+20") and non-finite ones need a second look; the test on
-    # the text is cheap and at worst walks a dict whose strings contain "e+".
-    if "e+" in text or "NaN" in text or "Infinity" in text:
+    # Only big floats ("1e+20"), non-finite ones and -0.0 need a second look; the test
+    # on the text is cheap and at worst walks a dict whose strings contain "e+".
+    if "e+" in text or "NaN" in text or "Infinity" in text or "-0.0" in text:
         plain = _plain(plain)
         text = json.dumps(plain)
     return plain, text
