@@ -387,6 +387,8 @@ def test_past_the_candidate_limit_search_ranks_and_counts_the_newest_matches(
     html = translated(login(org.sales1), {"q": "合同"})
     assert "Counts of the newest 2 results." in html
     assert "More than 2 contracts found; the newest 2 are ranked." in html
+    pager = html.split('data-testid="pager"')[1].split("</nav>")[0]
+    assert "more than 2 results" in pager
     monkeypatch.setattr(search_base, "CANDIDATES", 3)
     assert facets_for(org.sales1, "合同").partial is False
     exact = search_for(org.sales1, "合同")

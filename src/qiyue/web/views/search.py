@@ -183,6 +183,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "q": q,
         "results": results,
         "page": page,
+        "count_inexact": not results.exact,  # the pager says "more than"
         "hits": page.object_list if page is not None else [],
         "past_end": past_end,
         "facets": _facet_links(facets, filters, types, depts) if facets.total else None,
