@@ -77,6 +77,7 @@ class SearchResults:
     # False when more contracts match than a search counts (``total`` is then a lower
     # bound, shown as "more than"; backends.base.CANDIDATES).
     exact: bool = True
+    facets: Facets | None = None  # when asked for (search_for(facets=True))
 
     @property
     def has_next(self) -> bool:
@@ -132,9 +133,12 @@ def search_for(
     sort: str = "relevance",
     page: int = 1,
     page_size: int = 20,
+    facets: bool = False,
 ) -> SearchResults:
     """One page of the contracts the user may see that match ``q``; SearchError for a
-    query, sort or page that cannot be answered."""
+    query, sort or page that cannot be answered. With ``facets``, also the counts of
+    :func:`facets_for` (``results.facets``), from the same search statement when it can
+    give them."""
     if sort not in SORTS:
         raise SearchError(_("Unknown sort order."))
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -151,7 +155,16 @@ def search_for(
     allowed = _allowed_sql(backend, user, f)
     if allowed is None:
         return results
-    page_hits = backend.search_in(parsed, allowed, sort=sort, limit=page_size, offset=offset)
+    if facets:
+        # Every ranked match at once: the page is a slice, the facets count them all
+        # (by a date, "all of them" is the newest CANDIDATES only when they are all).
+        ranked = backend.search_in(parsed, allowed, sort=sort, limit=CANDIDATES)
+        page_hits = base.Found(ranked.hits[offset : offset + page_size], ranked.total, ranked.exact)
+        if sort != "relevance" and not ranked.exact:
+            ranked = backend.search_in(parsed, allowed, limit=CANDIDATES)
+        results.facets = _facets_of(user, f, ranked)
+    else:
+        page_hits = backend.search_in(parsed, allowed, sort=sort, limit=page_size, offset=offset)
     results.total, results.exact = page_hits.total, page_hits.exact
     hits = page_hits.hits
     if not hits:
@@ -307,8 +320,12 @@ def facets_for(user: Any, q: str, filters: ContractFilters | None = None) -> Fac
     allowed_sql = _allowed_sql(backend, user, f)
     if allowed_sql is None:
         return out
-    found = backend.search_in(parsed, allowed_sql, limit=base.CANDIDATES)
-    out.total, out.partial = found.total, not found.exact
+    return _facets_of(user, f, backend.search_in(parsed, allowed_sql, limit=base.CANDIDATES))
+
+
+def _facets_of(user: Any, f: ContractFilters, found: base.Found) -> Facets:
+    """The facets of the ranked matches ``found`` (all of them, up to CANDIDATES)."""
+    out = Facets(total=found.total, partial=not found.exact)
     if not found.hits:
         return out
     allowed = apply_filters(Contract.objects.visible_to(user, "view"), f)

@@ -2,8 +2,8 @@
 results (an htmx partial).
 
 Thin: :func:`qiyue.search.queries.search_for` finds the hits (permissions inside its
-statement, snippets escaped and marked), :func:`~qiyue.search.queries.facets_for` counts
-them per state, type and department inside the same permission filter. A query the search
+statement, snippets escaped and marked) and, from the same statement, counts them per
+state, type and department inside the same permission filter (its ``facets``). A query the search
 refuses (too long, only exclusions, too deep) is shown with its message and answers 400,
 never 500."""
 
@@ -25,7 +25,6 @@ from qiyue.contracts.queries import ContractFilters, FilterError, parse_filters
 from qiyue.search.queries import (
     Facets,
     SearchResults,
-    facets_for,
     hit_contracts,
     search_for,
 )
@@ -161,9 +160,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
         filter_errors = exc.errors
     if filters is not None and q.strip():
         try:
-            results = search_for(user, q, filters=filters, sort=sort, page=number, page_size=size)
-            if results.total:
-                facets = facets_for(user, q, filters)
+            results = search_for(
+                user, q, filters=filters, sort=sort, page=number, page_size=size, facets=True
+            )
+            facets = results.facets or facets
         except SearchError as exc:
             query_error = str(exc)
     page: Page[Any] | None = None
