@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qiyue.contracts.queries import ContractFilters
     from qiyue.search.backends.base import CANDIDATES
     from qiyue.search.backends.postgres import ts_term
-    from qiyue.search.backends.sqlite import WEIGHTS, fts_query, shard_tables
+    from qiyue.search.backends.sqlite import SHARD_ROWS, WEIGHTS, fts_query, shard_tables
     from qiyue.search.queries import search_for
     from qiyue.search.query import parse
 
@@ -153,8 +153,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     def raw_sql(user: Any, spec: dict[str, Any]) -> tuple[str, str, list[Any]]:
         """The allowed contracts as hand-written SQL (permission, then filters) in two
-        forms, ``<id> IN (SELECT …)`` and ``EXISTS (SELECT … WHERE c.id = <id>)``, each
-        with ``{id}`` for the id column; ("", "", []) for every contract."""
+        forms, ``<id> IN (SELECT … AND c.id BETWEEN <first> AND <last>)`` (on SQLite
+        the ids of one index table) and ``EXISTS (SELECT … WHERE c.id = <id>)``, with ``{id}``,
+        ``{lo}`` and ``{hi}`` for the id column and the table's first and last id; ("",
+        "", []) for every contract."""
         where: list[str] = []
         params: list[Any] = []
         if user.username != "manager":  # sales: own records, or shared with them
@@ -179,7 +181,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not where:
             return "", "", []
         cond = " AND ".join(where)
-        in_set = f"{{id}} IN (SELECT c.id FROM {contract_table} c WHERE {cond})"
+        in_table = "" if pg else " AND c.id BETWEEN {lo} AND {hi}"
+        in_set = f"{{id}} IN (SELECT c.id FROM {contract_table} c WHERE {cond}{in_table})"
         exists = f"EXISTS (SELECT 1 FROM {contract_table} c WHERE c.id = {{id}} AND {cond})"
         return in_set, exists, params
 
@@ -246,22 +249,39 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # reads the matches newest first and stops after CANDIDATES + 1; the newest
         # CANDIDATES are ranked, a window count over them; a second count only when the
         # page is empty. When that table has no more than CANDIDATES matches and older
-        # tables exist, each table's matches with their scores, newest first, ranked here.
+        # tables exist, each table's matches with their scores (the newest table's from
+        # the first statement), newest first, ranked here.
         cond, params = allowed
 
         def where(fts: str) -> str:
-            return f"{fts} MATCH %s" + (f" AND {cond.format(id=f'+{fts}.rowid')}" if cond else "")
+            if not cond:
+                return f"{fts} MATCH %s"
+            shard = int(fts.rsplit("_", 1)[-1]) if fts[-1].isdigit() else 0
+            lo, hi = shard * SHARD_ROWS + 1, (shard + 1) * SHARD_ROWS
+            return f"{fts} MATCH %s AND {cond.format(id=f'+{fts}.rowid', lo=lo, hi=hi)}"
 
         newest = tables[0]
+        several = len(tables) > 1
+        inner = (
+            "SELECT m.id, m.score, count(*) OVER () AS n, "
+            "row_number() OVER (ORDER BY m.id DESC) AS k FROM "
+            f"(SELECT rowid AS id, {rank(newest)} AS score FROM {newest} "
+            f"WHERE {where(newest)} ORDER BY rowid DESC LIMIT {CANDIDATES + 1}) m"
+        )
         with connection.cursor() as cur:
-            cur.execute(
-                "SELECT id, n FROM (SELECT m.id, m.score, count(*) OVER () AS n, "
-                "row_number() OVER (ORDER BY m.id DESC) AS k FROM "
-                f"(SELECT rowid AS id, {rank(newest)} AS score FROM {newest} "
-                f"WHERE {where(newest)} ORDER BY rowid DESC LIMIT {CANDIDATES + 1}) m) "
-                f"WHERE k <= {CANDIDATES} ORDER BY score DESC, id DESC LIMIT 20",
-                [match, *params],
-            )
+            if several:  # every match of the newest table when it has no more than 1000
+                cur.execute(
+                    "SELECT id, n, score FROM (SELECT id, score, n, row_number() OVER "
+                    f"(ORDER BY score DESC, id DESC) AS r FROM ({inner}) "
+                    f"WHERE k <= {CANDIDATES}) WHERE n <= {CANDIDATES} OR r <= 20 ORDER BY r",
+                    [match, *params],
+                )
+            else:
+                cur.execute(
+                    f"SELECT id, n FROM ({inner}) WHERE k <= {CANDIDATES} "
+                    "ORDER BY score DESC, id DESC LIMIT 20",
+                    [match, *params],
+                )
             rows = cur.fetchall()
             n = int(rows[0][1]) if rows else None
             if n is None:
@@ -271,10 +291,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     [match, *params],
                 )
                 n = int(cur.fetchone()[0])
-            if n > CANDIDATES or len(tables) == 1:
-                return [int(r[0]) for r in rows], min(n, CANDIDATES)
-            found: list[tuple[int, float]] = []
-            for fts in tables:
+            if n > CANDIDATES or not several:
+                return [int(r[0]) for r in rows[:20]], min(n, CANDIDATES)
+            found: list[tuple[int, float]] = [(r[0], r[2]) for r in rows]
+            for fts in tables[1:]:
                 need = CANDIDATES + 1 - len(found)
                 if need <= 0:
                     break
