@@ -469,6 +469,15 @@ def main() -> None:
             f"scale  qiyue p50 {big['qiyue_p50'] / result['qiyue_p50']:5.2f}x the "
             f"{args.contracts} p50 (goal ≤ 2x); raw {big['raw_p50'] / result['raw_p50']:5.2f}x"
         )
+        for username in USERS:  # the median query of each user, at both sizes
+
+            def median_case(r: dict[str, Any], username: str = username) -> float:
+                return statistics.median(c[2] for c in r["per_case"] if c[0] == username)
+
+            print(
+                f"       {username}: median query {median_case(result) * 1e3:.2f} ms → "
+                f"{median_case(big) * 1e3:.2f} ms ({median_case(big) / median_case(result):.2f}x)"
+            )
 
 
 if __name__ == "__main__":
