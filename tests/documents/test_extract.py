@@ -185,7 +185,9 @@ def test_pdf_flate_bomb_fails_or_ends_within_the_memory_cap(tmp_path: Path) -> N
 
 
 def test_a_parser_that_takes_too_long_is_killed(tmp_path: Path) -> None:
-    path = _write(tmp_path, "a.pdf", pdf_bytes(["hello"]))
+    # 20,000 pages take ~0.75 s to read on a quick machine, 15x the time allowed (one
+    # page took less than the 0.05 s on one run).
+    path = _write(tmp_path, "a.pdf", pdf_bytes([f"page {i}" for i in range(20_000)]))
     started = time.monotonic()
     result = extract_text(path, PDF, timeout_s=0.05)
     assert (result.status, result.reason_code) == (Status.FAILED, "timeout")
