@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qiyue.contracts.queries import ContractFilters
     from qiyue.search.backends.base import CANDIDATES
     from qiyue.search.backends.postgres import ts_term
-    from qiyue.search.backends.sqlite import SHARD_ROWS, WEIGHTS, fts_query, shard_tables
+    from qiyue.search.backends.sqlite import WEIGHTS, fts_query, shard_tables, table_ids
     from qiyue.search.queries import search_for
     from qiyue.search.query import parse
 
@@ -256,8 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         def where(fts: str) -> str:
             if not cond:
                 return f"{fts} MATCH %s"
-            shard = int(fts.rsplit("_", 1)[-1]) if fts[-1].isdigit() else 0
-            lo, hi = shard * SHARD_ROWS + 1, (shard + 1) * SHARD_ROWS
+            lo, hi = table_ids(fts)
             return f"{fts} MATCH %s AND {cond.format(id=f'+{fts}.rowid', lo=lo, hi=hi)}"
 
         newest = tables[0]

@@ -89,20 +89,31 @@ def shard_of(contract_id: int) -> int:
     return max(contract_id - 1, 0) // SHARD_ROWS
 
 
+def _shard_table(generation: str, shard: int) -> str:
+    fts, _terms = _names(generation)
+    return fts if shard == 0 else f"{fts}_{shard}"
+
+
+def _shard_number(table: str) -> int:
+    """The inverse of :func:`_shard_table`, for either generation: ``search_fts`` and
+    ``search_fts_next`` are 0, ``search_fts_3`` and ``search_fts_next_3`` are 3."""
+    suffix = table.rsplit("_", 1)[-1]
+    return int(suffix) if suffix.isdigit() else 0
+
+
+def table_ids(table: str) -> tuple[int, int]:
+    """The first and last contract id the FTS5 table ``table`` may hold."""
+    shard = _shard_number(table)
+    return shard * SHARD_ROWS + 1, (shard + 1) * SHARD_ROWS
+
+
 def _in_table_range(sql: str, fts: str) -> str:
     """``sql`` with :data:`FIRST_ID` and :data:`LAST_ID` replaced by the first and last
     contract id the FTS5 table ``fts`` holds (integers)."""
     if FIRST_ID not in sql:
         return sql
-    suffix = fts.rsplit("_", 1)[-1]
-    shard = int(suffix) if suffix.isdigit() else 0
-    first, last = shard * SHARD_ROWS + 1, (shard + 1) * SHARD_ROWS
+    first, last = table_ids(fts)
     return sql.replace(FIRST_ID, str(first)).replace(LAST_ID, str(last))
-
-
-def _shard_table(generation: str, shard: int) -> str:
-    fts, _terms = _names(generation)
-    return fts if shard == 0 else f"{fts}_{shard}"
 
 
 def shard_tables(generation: str = LIVE) -> list[str]:
@@ -115,8 +126,7 @@ def shard_tables(generation: str = LIVE) -> list[str]:
             [fts, f"{fts}_[0-9]*"],
         )
         names = [str(r[0]) for r in cur.fetchall()]
-    shards = {0 if n == fts else int(n[len(fts) + 1 :]): n for n in names}
-    return [shards[k] for k in sorted(shards, reverse=True)]
+    return sorted(names, key=_shard_number, reverse=True)
 
 
 def _create_fts(cur: Any, table: str) -> None:
@@ -203,6 +213,20 @@ def _matches(cur: Any, fts: str, match: str, allowed: Allowed) -> tuple[str, lis
     return sql, [match, *allowed.params]
 
 
+def _page_and_count(
+    cur: Any, sql: str, args: list[Any], matches: str, params: list[Any]
+) -> tuple[list[Hit], int]:
+    """The hits of a page statement (``id``, ``score``, the count up to CANDIDATES + 1)
+    and that count; when the page is empty, the count of ``matches`` (a SELECT of
+    :func:`_matches`) is taken apart."""
+    cur.execute(sql, args)
+    rows = cur.fetchall()
+    if rows:
+        return [Hit(int(r[0]), float(r[1])) for r in rows], int(rows[0][2])
+    cur.execute(f"SELECT count(*) FROM ({matches} LIMIT {base.CANDIDATES + 1})", params)
+    return [], int(cur.fetchone()[0])
+
+
 def _reads_quickly(sql: str, params: Any) -> bool:
     """Whether SQLite reads every row of ``sql`` within :data:`SET_READ_SECONDS`."""
     try:
@@ -269,8 +293,8 @@ class SqliteBackend(SearchBackend):
         next_tables = shard_tables(NEXT)
         with connection.cursor() as cur:
             for table in next_tables:
-                shard = 0 if table == _next_fts else int(table[len(_next_fts) + 1 :])
-                cur.execute(f"ALTER TABLE {table} RENAME TO {_shard_table(LIVE, shard)}")
+                live = _shard_table(LIVE, _shard_number(table))
+                cur.execute(f"ALTER TABLE {table} RENAME TO {live}")
             cur.execute(f"ALTER TABLE {next_terms} RENAME TO {terms}")
 
     def _delete(self, cur: Any, contract_id: int, generation: str) -> None:
@@ -467,12 +491,7 @@ class SqliteBackend(SearchBackend):
                 f"WHERE n <= {base.CANDIDATES} OR (r > %s AND r <= %s) ORDER BY r"
             )
             args = [*params, offset, offset + limit]
-        cur.execute(sql, args)
-        rows = cur.fetchall()
-        if rows:
-            return [Hit(int(r[0]), float(r[1])) for r in rows], int(rows[0][2])
-        cur.execute(f"SELECT count(*) FROM ({matches} LIMIT {base.CANDIDATES + 1})", params)
-        return [], int(cur.fetchone()[0])
+        return _page_and_count(cur, sql, args, matches, params)
 
     def _by_column(
         self,
@@ -495,15 +514,10 @@ class SqliteBackend(SearchBackend):
         table = Contract._meta.db_table
         column = SORT_COLUMNS[sort.lstrip("-")]
         direction = "DESC" if sort.startswith("-") else "ASC"
-        cur.execute(
+        sql = (
             f"SELECT m.id, m.score, min(count(*) OVER (), {base.CANDIDATES + 1}) "
             f"FROM ({matches}) m JOIN {table} c ON c.id = m.id "
             f"ORDER BY c.{column} IS NULL, c.{column} {direction}, m.id {direction} "
-            "LIMIT %s OFFSET %s",
-            [*params, limit, offset],
+            "LIMIT %s OFFSET %s"
         )
-        rows = cur.fetchall()
-        if rows:
-            return [Hit(int(r[0]), float(r[1])) for r in rows], int(rows[0][2])
-        cur.execute(f"SELECT count(*) FROM ({matches} LIMIT {base.CANDIDATES + 1})", params)
-        return [], int(cur.fetchone()[0])
+        return _page_and_count(cur, sql, [*params, limit, offset], matches, params)
