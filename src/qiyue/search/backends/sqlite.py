@@ -71,6 +71,7 @@ FEW_MATCHES = 2_000
 # Contract ids per FTS5 table: ids 1 to SHARD_ROWS in the first table (``search_fts``),
 # the next SHARD_ROWS in ``search_fts_1``, and so on.
 SHARD_ROWS = 100_000
+RESHARD_CHUNK = 2_000  # entries moved per read of their sealed terms (migration 0002)
 
 
 def _names(generation: str) -> tuple[str, str]:
@@ -351,24 +352,30 @@ class SqliteBackend(SearchBackend):
         first, terms = _names(generation)
         if first not in shard_tables(generation):
             return 0
+        moved, after = 0, SHARD_ROWS
         with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT t.contract_id, t.wrapped_key, t.sealed FROM {terms} t "
-                f"WHERE t.contract_id IN (SELECT rowid FROM {first} WHERE rowid > %s) "
-                "ORDER BY t.contract_id",
-                [SHARD_ROWS],
-            )
-            rows = cur.fetchall()
-            for contract_id, wrapped, sealed in rows:
-                values = self._unindex(cur, first, contract_id, (wrapped, sealed))
-                table = _shard_table(generation, shard_of(contract_id))
-                self._index(cur, table, contract_id, values)
-            if rows:
+            while True:  # a chunk of sealed terms at a time, not a million in memory
+                cur.execute(
+                    f"SELECT t.contract_id, t.wrapped_key, t.sealed FROM {terms} t "
+                    f"WHERE t.contract_id IN (SELECT rowid FROM {first} WHERE rowid > %s) "
+                    "ORDER BY t.contract_id LIMIT %s",
+                    [after, RESHARD_CHUNK],
+                )
+                rows = cur.fetchall()
+                if not rows:
+                    break
+                for contract_id, wrapped, sealed in rows:
+                    values = self._unindex(cur, first, contract_id, (wrapped, sealed))
+                    table = _shard_table(generation, shard_of(contract_id))
+                    self._index(cur, table, contract_id, values)
+                moved += len(rows)
+                after = rows[-1][0]
+            if moved:
                 # Merge the first table's segments, which hold a deletion mark for every
                 # entry moved out: until merged, reading its lists skips over them
                 # (3x slower at a million contracts).
                 cur.execute(f"INSERT INTO {first} ({first}) VALUES ('optimize')")
-        return len(rows)
+        return moved
 
     def remove(self, contract_id: int, *, generation: str = LIVE) -> None:
         with connection.cursor() as cur:
