@@ -31,7 +31,7 @@ from qiyue.api.schemas import (
     Error,
     TransitionIn,
 )
-from qiyue.api.serializers import contract_data, contract_row_data, type_ref
+from qiyue.api.serializers import contract_data, contract_rows_data, type_ref
 from qiyue.contracts import actions, queries
 from qiyue.contracts.models import Contract
 
@@ -70,7 +70,7 @@ def list_contracts(request: HttpRequest, params: Query[ContractListParams]) -> H
     filters = queries.parse_filters(request.GET, user=user)
     rows, more = queries.contract_values_page_after(user, filters, after_id=after, size=size)
     page = {
-        "items": [contract_row_data(r) for r in rows],
+        "items": contract_rows_data(rows),
         "next": next_link(request, last_id=rows[-1]["id"] if rows else None, has_more=more),
     }
     # Rendered here rather than validated against ContractPage on the way out: the rows

@@ -3,6 +3,7 @@ with their relations, so a list page costs no query per row."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -67,13 +68,22 @@ _JSON = DjangoJSONEncoder()
 
 
 def _json_time(value: Any) -> Any:
-    """Dates and times as the API's JSON encoder writes them, done up front."""
+    """Times as the API's JSON encoder writes them, done up front."""
     return None if value is None else _JSON.default(value)
 
 
-def contract_row_data(r: dict[str, Any]) -> dict[str, Any]:
-    """``contract_data`` for a row of ``queries.LIST_VALUES``; the same JSON."""
+def _json_date(value: date | None) -> str | None:
+    """A date as the API's JSON encoder writes it (``date.isoformat``), done up front."""
+    return None if value is None else value.isoformat()
+
+
+def contract_rows_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``contract_data`` for rows of ``queries.LIST_VALUES``; the same JSON."""
     english = (get_language() or "").startswith("en")
+    return [_contract_row(r, english) for r in rows]
+
+
+def _contract_row(r: dict[str, Any], english: bool) -> dict[str, Any]:
     owner_name = (
         r["owner__display_name"]
         or f"{r['owner__first_name']} {r['owner__last_name']}".strip()
@@ -101,9 +111,9 @@ def contract_row_data(r: dict[str, Any]) -> dict[str, Any]:
         "amount": decimal_text(r["amount"]),
         "currency": r["currency"],
         "tax_rate": decimal_text(r["tax_rate"]),
-        "signed_date": _json_time(r["signed_date"]),
-        "effective_date": _json_time(r["effective_date"]),
-        "expiry_date": _json_time(r["expiry_date"]),
+        "signed_date": _json_date(r["signed_date"]),
+        "effective_date": _json_date(r["effective_date"]),
+        "expiry_date": _json_date(r["expiry_date"]),
         "auto_renew": r["auto_renew"],
         "renewal_term_months": r["renewal_term_months"],
         "notice_period_days": r["notice_period_days"],
