@@ -46,3 +46,56 @@ def test_an_empty_queryset_runs_to_no_rows_and_entries_are_kept_per_key() -> Non
     p = prepared(("none",), lambda v: Contract.objects.none().filter(id__lt=v).values("id"))
     assert p.run(5) == []
     assert prepared(("none",), lambda v: 1 / 0) is p  # kept: not built again
+
+
+def test_on_sqlite_a_page_is_fetched_as_one_json_row_with_the_same_values(
+    org: SimpleNamespace,
+) -> None:
+    from django.db import connection
+
+    for n in range(7):
+        make_contract(
+            org.sales1,
+            title=f"<c{n}> 合同 \"quoted\" \\ back",
+            amount=Decimal(f"{n}234567.89") if n % 3 else None,
+            tax_rate=Decimal("0.06"),
+            auto_renew=bool(n % 2),
+            notes="" if n % 2 else "备注\nline",
+        )
+    Contract.objects.filter(pk=Contract.objects.order_by("id")[0].pk).update(
+        expiry_date=None, signed_date="2024-02-29"
+    )
+    fields = (
+        *FIELDS,
+        "title",
+        "tax_rate",
+        "auto_renew",
+        "notes",
+        "expiry_date",
+        "updated_at",
+        "owner__username",
+        "department_id",
+    )
+
+    def build(cursor: int):
+        return Contract.objects.filter(id__lt=cursor).order_by("-id").values(*fields)[:5]
+
+    p = PreparedValues(build)
+    assert (p.sql_json is not None) == (connection.vendor == "sqlite")
+    ids = list(Contract.objects.order_by("-id").values_list("id", flat=True))
+    for cursor in (NO_CURSOR, ids[2], ids[-1]):
+        assert p.run(cursor) == list(build(cursor))
+
+
+def test_floats_are_not_fetched_through_json() -> None:
+    from django.db.models import FloatField, Value
+
+    def build(cursor: int):
+        return (
+            Contract.objects.filter(id__lt=cursor)
+            .annotate(ratio=Value(0.1, output_field=FloatField()))
+            .order_by("-id")
+            .values("id", "ratio")[:5]
+        )
+
+    assert PreparedValues(build).sql_json is None

@@ -8,6 +8,14 @@ It keeps the SQL, the parameters and the compiler's converters, and afterwards r
 SQL with the parameter replaced. Rows come back through the same converters, as
 ``.values()`` would give them.
 
+On SQLite the rows are fetched in one step, as one JSON array built by the statement
+(``json_group_array``), when every column is of a type that JSON carries without loss
+(``JSON_SAFE``). The ``sqlite3`` module lets go of the GIL and takes it back for every
+row it steps to; with other requests running Python in the server's threads each
+taking-back waits behind them, and a page of 50 rows cost ~30% of a loaded server's
+list throughput (``bench/api_list.py``). The values come back as JSON gives them (dates
+and times as text, decimals as numbers) and go through the same converters.
+
 Whoever keeps a prepared query keys it by everything that shapes the queryset (the
 user's visibility key, the filters, the page size). The compiler belongs to one
 connection, and Django's connections are per thread, so :func:`prepared` keeps its
@@ -20,6 +28,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import orjson
 from cachetools import LRUCache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -30,6 +39,31 @@ PROBES = (2**62 - 3, 2**62 - 5)
 # "Before every id": a keyset cursor for the first page (the largest 64-bit integer).
 NO_CURSOR = 2**63 - 1
 CACHE_SIZE = 256
+# Field types whose SQLite values a JSON array carries as they are: integers, text, and
+# decimals (as REAL, written with the 15 significant digits Django's converter keeps).
+# Not floats (digits past the 15th would be lost) nor bytes (JSON cannot hold them).
+JSON_SAFE = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "BooleanField",
+        "CharField",
+        "TextField",
+        "SlugField",
+        "EmailField",
+        "URLField",
+        "DateField",
+        "DateTimeField",
+        "DecimalField",
+    }
+)
 
 
 class NotPreparable(ValueError):
@@ -57,22 +91,46 @@ class PreparedValues:
         query = first.query
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         self.compiler = compiler
-        self.converters = compiler.get_converters(
-            [s[0] for s in compiler.select[0 : compiler.col_count]]
-        )
+        columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(columns)
+        self.sql_json = _as_one_json_row(sql, self.names, columns, connections[using].vendor)
 
     def run(self, value: Any) -> list[dict[str, Any]]:
         if self.empty:
             return []
         params = list(self.params)
         params[self.slot] = value
+        rows: Any
         with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows: Any = cursor.fetchall()
+            if self.sql_json is None:
+                cursor.execute(self.sql, params)
+                rows = cursor.fetchall()
+            else:
+                cursor.execute(self.sql_json, params)
+                rows = orjson.loads(cursor.fetchone()[0])
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         names = self.names
         return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _as_one_json_row(sql: str, names: list[str], columns: list[Any], vendor: str) -> str | None:
+    """The statement with its rows folded into one JSON array of arrays, in its order
+    (SQLite; the subquery has an ORDER BY and a LIMIT, so SQLite runs it as a
+    co-routine and the aggregate sees its rows in order), or ``None`` where a column's
+    values would not come back as they are (``JSON_SAFE``) or is not named in it."""
+    if vendor != "sqlite" or len(names) != len(columns) or " LIMIT " not in sql:
+        return None
+    for column in columns:
+        field = getattr(column, "output_field", None)
+        field = getattr(field, "target_field", None) if field is not None and field.is_relation else field
+        if field is None or field.get_internal_type() not in JSON_SAFE:
+            return None
+    quoted = [f'"{name}"' for name in names]
+    if any(f" AS {q}" not in sql or '"' in name for q, name in zip(quoted, names, strict=True)):
+        return None
+    items = ", ".join(f"_page.{q}" for q in quoted)
+    return f"SELECT json_group_array(json_array({items})) FROM ({sql}) _page"  # noqa: S608
 
 
 _local = threading.local()
