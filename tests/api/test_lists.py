@@ -159,9 +159,9 @@ def _pinned(client: Client, url: str, size: int, django_assert_num_queries: Any,
     assert len(response.json()["items"]) == size
 
 
-# token + user with role, department and headed departments (one statement), the page,
-# its tags
-CONTRACT_LIST_QUERIES = 3
+# token + user with role, department and headed departments (one statement), the page
+# with its tags
+CONTRACT_LIST_QUERIES = 2
 # token + user (one statement), the page
 PARTY_LIST_QUERIES = 2
 

@@ -3,11 +3,9 @@ with their relations, so a list page costs no query per row."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import get_language
 
 from qiyue.accounts.models import Department, User
@@ -64,21 +62,9 @@ def contract_data(c: Contract) -> dict[str, Any]:
     }
 
 
-_JSON = DjangoJSONEncoder()
-
-
-def _json_time(value: Any) -> Any:
-    """Times as the API's JSON encoder writes them, done up front."""
-    return None if value is None else _JSON.default(value)
-
-
-def _json_date(value: date | None) -> str | None:
-    """A date as the API's JSON encoder writes it (``date.isoformat``), done up front."""
-    return None if value is None else value.isoformat()
-
-
 def contract_rows_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``contract_data`` for rows of ``queries.LIST_VALUES``; the same JSON."""
+    """``contract_data`` for rows of ``queries.LIST_VALUES`` and ``LIST_TEXTS`` (dates and
+    times already the API's text); the same JSON."""
     english = (get_language() or "").startswith("en")
     return [_contract_row(r, english) for r in rows]
 
@@ -111,9 +97,9 @@ def _contract_row(r: dict[str, Any], english: bool) -> dict[str, Any]:
         "amount": decimal_text(r["amount"]),
         "currency": r["currency"],
         "tax_rate": decimal_text(r["tax_rate"]),
-        "signed_date": _json_date(r["signed_date"]),
-        "effective_date": _json_date(r["effective_date"]),
-        "expiry_date": _json_date(r["expiry_date"]),
+        "signed_date": r["signed_date_text"],
+        "effective_date": r["effective_date_text"],
+        "expiry_date": r["expiry_date_text"],
         "auto_renew": r["auto_renew"],
         "renewal_term_months": r["renewal_term_months"],
         "notice_period_days": r["notice_period_days"],
@@ -124,8 +110,8 @@ def _contract_row(r: dict[str, Any], english: bool) -> dict[str, Any]:
         "relation": r["relation"],
         "notes": r["notes"],
         "version": r["version"],
-        "created_at": _json_time(r["created_at"]),
-        "updated_at": _json_time(r["updated_at"]),
+        "created_at": r["created_at_text"],
+        "updated_at": r["updated_at_text"],
     }
 
 

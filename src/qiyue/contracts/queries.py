@@ -10,8 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +31,7 @@ from qiyue.contracts.models import (
 from qiyue.lib.errors import FieldErrors
 from qiyue.lib.money import MoneyError, parse_amount
 from qiyue.lib.prepared import NO_CURSOR, prepared
+from qiyue.lib.sqljson import JsonDate, JsonList, JsonTime
 from qiyue.lib.text import as_id
 
 SORTS = {
@@ -340,9 +340,6 @@ LIST_VALUES = (
     "amount",
     "currency",
     "tax_rate",
-    "signed_date",
-    "effective_date",
-    "expiry_date",
     "auto_renew",
     "renewal_term_months",
     "notice_period_days",
@@ -352,42 +349,41 @@ LIST_VALUES = (
     "relation",
     "notes",
     "version",
-    "created_at",
-    "updated_at",
 )
+
+
+# Dates and times of a list row, read as the text the API writes (``lib.sqljson``): as
+# values they would be parsed, made aware and written back, half of a page's Python.
+LIST_TEXTS = {
+    "signed_date_text": JsonDate("signed_date"),
+    "effective_date_text": JsonDate("effective_date"),
+    "expiry_date_text": JsonDate("expiry_date"),
+    "created_at_text": JsonTime("created_at"),
+    "updated_at_text": JsonTime("updated_at"),
+}
+
+
+_TAG_NAMES = JsonList(Tag.objects.filter(contracts=OuterRef("pk")).order_by("name").values("name"))
 
 
 def contract_values_page_after(
     user: Any, filters: ContractFilters, *, after_id: int | None, size: int
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Keyset page as dicts (LIST_VALUES plus ``tags``), newest id first; two queries.
+    """Keyset page as dicts (LIST_VALUES, LIST_TEXTS and ``tags``, the names in order),
+    newest id first; one query.
 
     The page's statement is compiled once per visibility key, filters and size (in this
     thread) and run again with the cursor changed (``lib.prepared``)."""
 
     def build(cursor: int) -> QuerySet[Contract]:
         qs = apply_filters(Contract.objects.visible_to(user, "view"), filters)
-        return qs.filter(id__lt=cursor).order_by("-id").values(*LIST_VALUES)[: size + 1]
+        page = qs.filter(id__lt=cursor).order_by("-id")
+        return page.values(*LIST_VALUES, **LIST_TEXTS, tag_names=_TAG_NAMES)[: size + 1]
 
     key = ("contract_values_page", visibility_key(user, "view"), repr(filters), size)
     rows = prepared(key, build).run(NO_CURSOR if after_id is None else after_id)
     more = len(rows) > size
     rows = rows[:size]
-    tags: dict[int, list[str]] = {r["id"]: [] for r in rows}
-    if rows:
-        through = Contract.tags.through._meta
-        q = connection.ops.quote_name
-        sql = (
-            f"SELECT ct.{q(through.get_field('contract').column)}, t.{q('name')} "  # noqa: S608
-            f"FROM {q(through.db_table)} ct JOIN {q(Tag._meta.db_table)} t "
-            f"ON t.{q('id')} = ct.{q(through.get_field('tag').column)} "
-            f"WHERE ct.{q(through.get_field('contract').column)} "
-            f"IN ({', '.join(['%s'] * len(tags))}) ORDER BY t.{q('name')}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, list(tags))
-            for contract_id, name in cursor.fetchall():
-                tags[contract_id].append(name)
     for row in rows:
-        row["tags"] = tags[row["id"]]
+        row["tags"] = row.pop("tag_names")
     return rows, more

@@ -40,7 +40,8 @@ PROBES = (2**62 - 3, 2**62 - 5)
 NO_CURSOR = 2**63 - 1
 CACHE_SIZE = 256
 # Field types whose SQLite values a JSON array carries as they are: integers, text, and
-# decimals (as REAL, written with the 15 significant digits Django's converter keeps).
+# decimals (as REAL, written with the 15 significant digits Django's converter keeps),
+# JSON (text in SQLite, carried as a string and parsed by the field's converter).
 # Not floats (digits past the 15th would be lost) nor bytes (JSON cannot hold them).
 JSON_SAFE = frozenset(
     {
@@ -62,6 +63,7 @@ JSON_SAFE = frozenset(
         "DateField",
         "DateTimeField",
         "DecimalField",
+        "JSONField",
     }
 )
 
@@ -123,7 +125,8 @@ def _as_one_json_row(sql: str, names: list[str], columns: list[Any], vendor: str
         return None
     for column in columns:
         field = getattr(column, "output_field", None)
-        field = getattr(field, "target_field", None) if field is not None and field.is_relation else field
+        if field is not None and field.is_relation:
+            field = getattr(field, "target_field", None)
         if field is None or field.get_internal_type() not in JSON_SAFE:
             return None
     quoted = [f'"{name}"' for name in names]
