@@ -56,7 +56,7 @@ def test_on_sqlite_a_page_is_fetched_as_one_json_row_with_the_same_values(
     for n in range(7):
         make_contract(
             org.sales1,
-            title=f"<c{n}> 合同 \"quoted\" \\ back",
+            title=f'<c{n}> 合同 "quoted" \\ back',
             amount=Decimal(f"{n}234567.89") if n % 3 else None,
             tax_rate=Decimal("0.06"),
             auto_renew=bool(n % 2),
