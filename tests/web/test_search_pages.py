@@ -152,6 +152,20 @@ def test_sort_by_date_and_pages(login: Any, org: SimpleNamespace, committed: Com
     assert 'data-testid="search-empty"' in past.content.decode()
 
 
+def test_the_sort_menu_offers_every_order_and_shows_the_one_used(
+    login: Any, org: SimpleNamespace
+) -> None:
+    from qiyue.search.queries import SORTS
+    from qiyue.web.views.search import SORT_CHOICES
+
+    assert {value for value, _label in SORT_CHOICES} == SORTS
+    c = login(org.sales1)
+    for sort in SORTS:
+        page = c.get(SEARCH, {"q": "违约", "sort": sort}).content.decode()
+        selected = re.findall(r'<option value="([^"]+)" selected>', page)
+        assert selected == [sort]
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

@@ -34,12 +34,18 @@ from qiyue.web.views.contracts import filter_choices
 
 INSTANT_HITS = 8
 
-# The sort switch: relevance, or a date (newest first, expiry soonest first).
+# The sort switch: relevance, or a date either way (every order search_for knows, so a
+# link with any of them shows the order it was sorted by).
 SORT_CHOICES = [
     ("relevance", gettext_lazy("Relevance")),
-    ("-created", gettext_lazy("Newest")),
-    ("-signed", gettext_lazy("Signed on")),
-    ("expiry", gettext_lazy("Expires on")),
+    ("-created", gettext_lazy("Newest first")),
+    ("created", gettext_lazy("Oldest first")),
+    ("-signed", gettext_lazy("Signed, latest first")),
+    ("signed", gettext_lazy("Signed, earliest first")),
+    ("expiry", gettext_lazy("Expires, soonest first")),
+    ("-expiry", gettext_lazy("Expires, latest first")),
+    ("-updated", gettext_lazy("Changed, latest first")),
+    ("updated", gettext_lazy("Changed, earliest first")),
 ]
 FILTER_KEYS = (
     "state",
