@@ -23,7 +23,7 @@ class _Text(Func):
         sql, params = compiler.compile(self.source_expressions[0])
         return sql, list(params)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} is written for SQLite and PostgreSQL")
 
 
@@ -73,11 +73,12 @@ class JsonList(Subquery):
 
     output_field = JSONField()
 
-    def _sql(self, compiler: Any, connection: Any, template: str) -> tuple[str, tuple[Any, ...]]:
+    def _sql(self, compiler: Any, connection: Any, template: str) -> tuple[str, Any]:
         query = self.query
-        (column,) = [*query.values_select, *query.annotation_select]
+        names: list[str] = [*query.values_select, *query.annotation_select]
+        (column,) = names
         (order,) = query.order_by
-        if order.lstrip("-") != column:
+        if not isinstance(order, str) or order.lstrip("-") != column:
             raise ValueError(f"JsonList needs its values ordered by {column!r}, not {order!r}")
         sql, params = query.as_sql(compiler, connection)
         return template.format(
