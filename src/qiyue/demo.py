@@ -18,10 +18,13 @@ from qiyue.accounts.models import Department, User
 from qiyue.approvals.actions import complete_for_tests_and_demo as complete_approval
 from qiyue.contracts import actions as contract_actions
 from qiyue.contracts.models import Contract, ContractState, ContractType
+from qiyue.demo_documents import attach_demo_document
 from qiyue.lib.uscc import ALPHABET, check_char
 from qiyue.parties import actions as party_actions
 from qiyue.parties.models import Party
 
+# One contract in this many gets its text as a Word document (demo_documents).
+DOCUMENT_EVERY = 5
 DEMO_PASSWORD = "qiyue-demo"  # noqa: S105 - published in the README on purpose
 
 CONTRACT_TYPES = [
@@ -385,6 +388,8 @@ def _demo_contracts(
         if data["auto_renew"]:
             data["renewal_term_months"] = 12
         contract = contract_actions.create_contract(actor=owner, data=data)
+        if n % DOCUMENT_EVERY == 0:
+            attach_demo_document(rng, owner, contract)
         for step in PATHS[state]:
             if step in {"approve", "return"}:  # the approvers decide on their tasks
                 outcome = "approved" if step == "approve" else "returned"

@@ -284,6 +284,13 @@ def test_demo_command_loads_the_demo_once(db: Any) -> None:
     mine = Contract.objects.visible_to(sales1, "view")
     assert mine.exists()
     assert not mine.filter(owner=sales2).exists()
+    # One contract in five has its text as a Word document, in English when in dollars.
+    from qiyue.demo import DOCUMENT_EVERY
+    from qiyue.documents.models import Document
+
+    documents = Document.objects.select_related("contract")
+    assert documents.count() == 200 // DOCUMENT_EVERY
+    assert {d.contract.currency for d in documents} == {"CNY", "USD"}
 
     call_command("demo", stdout=StringIO())
     assert (User.objects.count(), Party.objects.count(), Contract.objects.count()) == counts
