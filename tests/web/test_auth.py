@@ -21,6 +21,8 @@ def test_login_page_renders_for_anonymous(client: Client) -> None:
     response = client.get(LOGIN)
     assert response.status_code == 200
     assert b'data-testid="login-form"' in response.content
+    # The page names its icon, so browsers do not ask for a /favicon.ico that is not there.
+    assert b'rel="icon" href="/static/web/favicon.svg"' in response.content
 
 
 def test_anonymous_is_redirected_to_login_from_every_page(client: Client, org: Any) -> None:
