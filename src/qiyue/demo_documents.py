@@ -120,8 +120,8 @@ def _en_clauses(rng: random.Random, c: Contract) -> list[tuple[str, str]]:
     clauses = [
         (
             "1. Scope",
-            f"The Supplier shall provide the products and services described in {c.title} "
-            "and in Schedule 1, which forms an integral part of this Agreement.",
+            "The Supplier shall provide the products and services described in Schedule 1, "
+            "which forms an integral part of this Agreement.",
         ),
         (
             "2. Fees and Payment",
