@@ -405,3 +405,43 @@ def test_odd_numbers_in_input_are_refused_not_crashing(login: Any, contract: Any
     assert share.status_code == 302
     step = c.post(transition(contract), {"code": "submit", "version": odd})
     assert step.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "contract.created",
+        "contract.viewed",
+        "contract.submit",
+        "contract.mark_signed",
+        "document.uploaded",
+        "document.text_extracted",
+        "compliance.risk_changed",
+        "payment.received",
+        "instalment.planned",
+        "invoice.issued",
+        "obligation.added",
+    ],
+)
+def test_every_event_of_a_contract_history_has_words_not_its_code(action: str) -> None:
+    from django.utils import timezone, translation
+
+    from qiyue.audit.models import AuditEvent
+    from qiyue.web.history import describe
+
+    event = AuditEvent(
+        at=timezone.now(),
+        actor_name="system",
+        action=action,
+        target_type="contract",
+        target_id="1",
+        data={"before": {"risk_level": "low"}, "after": {"risk_level": "high"}}
+        if action == "compliance.risk_changed"
+        else {},
+    )
+    with translation.override("zh-hans"):
+        (entry,) = describe([event], names={})
+    assert entry.label != action and "." not in entry.label
+    if action == "compliance.risk_changed":
+        assert entry.label == "合规风险变化"
+        assert entry.changes == [("合规风险", "低", "高")]

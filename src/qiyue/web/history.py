@@ -11,9 +11,11 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
 from qiyue.audit.models import AuditEvent
+from qiyue.compliance.models import Severity
 from qiyue.contracts.lifecycle import TRANSITIONS
 from qiyue.contracts.models import Confidentiality, Contract, ContractState, Relation
 
@@ -21,7 +23,10 @@ CHOICE_LABELS: dict[str, Any] = {
     "state": ContractState,
     "confidentiality": Confidentiality,
     "relation": Relation,
+    "risk_level": Severity,
 }
+# Names in event data that are not fields of a contract.
+OTHER_FIELDS = {"risk_level": gettext_lazy("Compliance risk")}
 
 
 # Details shown for the money events of a contract: (data key, label).
@@ -55,6 +60,8 @@ class Entry:
 
 
 def _field_label(name: str) -> str:
+    if name in OTHER_FIELDS:
+        return str(OTHER_FIELDS[name])
     try:
         return str(capfirst(getattr(Contract._meta.get_field(name), "verbose_name", name)))
     except FieldDoesNotExist:
@@ -112,6 +119,7 @@ def describe(events: Iterable[AuditEvent], *, names: dict[str, dict[str, str]]) 
         "invoice.voided": _("Invoice voided"),
         "obligation.added": _("Obligation added"),
         "obligation.completed": _("Obligation done"),
+        "compliance.risk_changed": _("Compliance risk changed"),
     }
     out = []
     for event in events:
