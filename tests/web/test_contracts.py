@@ -24,7 +24,8 @@ def transition(c: Contract) -> str:
 
 
 LIST = reverse("web:contract_list")
-LIST_QUERIES = 16  # +1: the header's open approval task count
+# +1: the header's open approval task count; +1: the page's ids, then its rows
+LIST_QUERIES = 17
 
 
 def form_data(c: Contract, **changes: Any) -> dict[str, Any]:
@@ -158,7 +159,7 @@ def test_list_query_count_does_not_grow_with_page_size(
         make_contract(org.sales1, party=party, tags="重点,政府" if i % 2 else "")
     c = login(org.sales1)
     # Session, user, role, department, headed departments, the filter choices (types,
-    # departments, customers), count, page rows, tags, and the session save.
+    # departments, customers), count, page ids, page rows, tags, and the session save.
     with django_assert_num_queries(LIST_QUERIES):
         small = c.get(LIST, {"page_size": 10})
     with django_assert_num_queries(LIST_QUERIES):
@@ -445,3 +446,35 @@ def test_every_event_of_a_contract_history_has_words_not_its_code(action: str) -
     if action == "compliance.risk_changed":
         assert entry.label == "合规风险变化"
         assert entry.changes == [("合规风险", "低", "高")]
+
+
+@pytest.mark.parametrize("sort", ["-created", "title", "-amount", "expiry", "signed", "-number"])
+def test_list_pages_by_ids_keep_the_order_of_every_sort(login: Any, org: Any, sort: str) -> None:
+    import re
+    from datetime import date, timedelta
+
+    from qiyue.contracts.queries import contracts_for, parse_filters
+
+    party = make_party(org.sales1)
+    for i in range(7):
+        make_contract(
+            org.sales1,
+            party=party,
+            title=f"合同 {i % 3}",  # ties, broken by id
+            amount=str(1000 * (i % 4)),
+            expiry_date=date(2027, 1, 1) + timedelta(days=i % 2),
+        )
+    make_contract(org.sales2)  # not visible to sales1
+    c = login(org.sales1)
+    expected = [x.pk for x in contracts_for(org.sales1, parse_filters({"sort": sort}))]
+    seen: list[int] = []
+    for number in (1, 2):
+        body = c.get(LIST, {"sort": sort, "page_size": 5, "page": number}).content.decode()
+        seen += [
+            int(x)
+            for x in re.findall(
+                r'data-testid="contract-row">\s*<td[^>]*><a href="/contracts/(\d+)/"', body
+            )
+        ]
+    assert len(expected) == 7
+    assert seen == expected

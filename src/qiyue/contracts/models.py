@@ -240,6 +240,8 @@ class Contract(models.Model):
             models.Index(fields=["state", "-id"]),
             models.Index(fields=["owner", "-id"]),
             models.Index(fields=["department", "-id"]),
+            # The contract list's default order (newest first): walked, not sorted.
+            models.Index(fields=["-created_at", "-id"]),
         ]
         constraints = [
             models.CheckConstraint(

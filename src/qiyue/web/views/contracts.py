@@ -44,7 +44,13 @@ from qiyue.contracts.queries import (
 from qiyue.parties.queries import party_choices_for, party_for
 from qiyue.web.forms import ContractForm, add_errors, contract_initial
 from qiyue.web.history import describe
-from qiyue.web.views.common import PAGE_SIZES, as_id, edit_response, flash_errors, paginate
+from qiyue.web.views.common import (
+    PAGE_SIZES,
+    as_id,
+    edit_response,
+    flash_errors,
+    paginate_by_ids,
+)
 from qiyue.web.views.documents import documents_context
 
 PICKER_LIMIT = 200
@@ -74,7 +80,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     else:
         rows = contracts_for(user, filters)
         current_sort = filters.sort
-    page = paginate(request, rows)
+    page = paginate_by_ids(request, rows)
     selected_states = [s for s in request.GET.get("state", "").split(",") if s]
     return render(
         request,
