@@ -138,6 +138,19 @@ def test_related_contracts_are_filtered_by_visibility(org: Any) -> None:
     assert list(related_for(org.sales2, main)) == []
 
 
+def test_dashboard_expiry_windows_include_both_ends(org: Any) -> None:
+    today = timezone.localdate()
+    for days in (0, 30, 31, 60, 90, 91):
+        make_contract(
+            org.sales1,
+            state="active",
+            effective_date=today - timedelta(days=400),
+            expiry_date=today + timedelta(days=days),
+        )
+    make_contract(org.sales1, state="signing", expiry_date=today + timedelta(days=5))
+    assert dashboard_for(org.sales1)["expiring"] == {30: 2, 60: 4, 90: 5}
+
+
 def test_dashboard_counts_only_what_the_user_sees(org: Any) -> None:
     today = timezone.localdate()
     make_contract(org.sales1)

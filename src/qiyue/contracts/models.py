@@ -242,6 +242,11 @@ class Contract(models.Model):
             models.Index(fields=["department", "-id"]),
             # The contract list's default order (newest first): walked, not sorted.
             models.Index(fields=["-created_at", "-id"]),
+            # Live contracts by expiry (the home page's 30/60/90-day windows).
+            models.Index(fields=["state", "expiry_date"]),
+            # The home page's value of active contracts, read from the index alone, with
+            # the columns a sales person's or a department's visibility asks about.
+            models.Index(fields=["state", "currency", "owner", "department", "amount"]),
         ]
         constraints = [
             models.CheckConstraint(
