@@ -269,7 +269,7 @@ def dashboard_for(user: Any) -> dict[str, Any]:
         "expiring_soon": list(
             live.filter(expiry_date__lte=today + timedelta(days=90))
             .select_related("counterparty", "contract_type")
-            .order_by("expiry_date")[:10]
+            .order_by("expiry_date", "id")[:10]
         ),
     }
 
