@@ -12,7 +12,6 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_lazy as _lazy
 
 from qiyue.audit.models import AuditEvent
 from qiyue.compliance.models import Severity
@@ -32,21 +31,33 @@ OTHER_FIELDS = {"risk_level": gettext_lazy("Compliance risk")}
 # Details shown for the money events of a contract: (data key, label).
 MONEY_DETAILS: dict[str, list[tuple[str, Any]]] = {
     "instalment.planned": [
-        ("label", _lazy("Label")),
-        ("amount", _lazy("Amount")),
-        ("due_date", _lazy("Due on")),
+        ("label", gettext_lazy("Label")),
+        ("amount", gettext_lazy("Amount")),
+        ("due_date", gettext_lazy("Due on")),
     ],
-    "payment.received": [("amount", _lazy("Amount")), ("received_on", _lazy("Received on"))],
-    "invoice.issued": [("number", _lazy("Invoice number")), ("amount", _lazy("Amount"))],
-    "invoice.planned": [("amount", _lazy("Amount")), ("date", _lazy("Date"))],
-    "invoice.voided": [("number", _lazy("Invoice number"))],
-    "obligation.added": [("title", _lazy("Title")), ("due_date", _lazy("Due on"))],
-    "obligation.completed": [("title", _lazy("Title")), ("done_on", _lazy("Done on"))],
-    "contract.amendment_proposed": [("title", _lazy("Title")), ("proposed", _lazy("Changes"))],
-    "contract.amended": [("title", _lazy("Title")), ("author", _lazy("Author"))],
-    "contract.renewal_created": [("number", _lazy("Renewal"))],
-    "contract.non_renewal_noted": [("given_on", _lazy("Given on"))],
-    "contract.termination_settled": [("effective_date", _lazy("Effective on"))],
+    "payment.received": [
+        ("amount", gettext_lazy("Amount")),
+        ("received_on", gettext_lazy("Received on")),
+    ],
+    "invoice.issued": [
+        ("number", gettext_lazy("Invoice number")),
+        ("amount", gettext_lazy("Amount")),
+    ],
+    "invoice.planned": [("amount", gettext_lazy("Amount")), ("date", gettext_lazy("Date"))],
+    "invoice.voided": [("number", gettext_lazy("Invoice number"))],
+    "obligation.added": [("title", gettext_lazy("Title")), ("due_date", gettext_lazy("Due on"))],
+    "obligation.completed": [
+        ("title", gettext_lazy("Title")),
+        ("done_on", gettext_lazy("Done on")),
+    ],
+    "contract.amendment_proposed": [
+        ("title", gettext_lazy("Title")),
+        ("proposed", gettext_lazy("Changes")),
+    ],
+    "contract.amended": [("title", gettext_lazy("Title")), ("author", gettext_lazy("Author"))],
+    "contract.renewal_created": [("number", gettext_lazy("Renewal"))],
+    "contract.non_renewal_noted": [("given_on", gettext_lazy("Given on"))],
+    "contract.termination_settled": [("effective_date", gettext_lazy("Effective on"))],
 }
 
 
