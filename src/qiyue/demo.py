@@ -389,7 +389,7 @@ def _demo_contracts(
             data["renewal_term_months"] = 12
         contract = contract_actions.create_contract(actor=owner, data=data)
         if n % DOCUMENT_EVERY == 0:
-            attach_demo_document(rng, owner, contract)
+            attach_demo_document(owner, contract)
         for step in PATHS[state]:
             if step in {"approve", "return"}:  # the approvers decide on their tasks
                 outcome = "approved" if step == "approve" else "returned"

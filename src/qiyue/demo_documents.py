@@ -210,8 +210,11 @@ def contract_docx(rng: random.Random, contract: Contract) -> bytes:
     return out.getvalue()
 
 
-def attach_demo_document(rng: random.Random, actor: Any, contract: Contract) -> None:
-    """Upload the contract's main document as its owner would, before it moves on."""
+def attach_demo_document(actor: Any, contract: Contract) -> None:
+    """Upload the contract's main document as its owner would, before it moves on. Its
+    clauses are drawn from the contract's number, not from the demo's own random
+    sequence, so adding documents leaves the rest of the demo as it was."""
+    rng = random.Random(contract.number)  # noqa: S311 - repeatable demo text, not secrets
     data = contract_docx(rng, contract)
     upload_document(
         actor=actor,
