@@ -450,3 +450,31 @@ def test_sqlite_reads_allowed_contracts_as_a_set_only_when_that_is_quick(
     per_match = backend.allowed(Contract.objects.filter(owner=org.sales1))
     assert per_match.condition.startswith("EXISTS (")
     assert found(org.sales1, "合同") == set()  # the connection is usable afterwards
+
+
+@pytest.mark.django_db
+def test_sqlite_chooses_the_allowed_form_for_older_index_tables_once(
+    org: SimpleNamespace, corpus: SimpleNamespace, monkeypatch: Any
+) -> None:
+    """Counting a table's matches to choose between the two forms reads its lists once
+    more; the older tables, all full, share one choice (decision 0010)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's index tables")
+    from django.test.utils import CaptureQueriesContext
+
+    from qiyue.search import queries
+    from qiyue.search.backends import sqlite
+
+    monkeypatch.setattr(sqlite, "SHARD_ROWS", 2)
+    call_command("search", "reindex", stdout=StringIO())
+    tables = sqlite.shard_tables()
+    assert len(tables) >= 3
+    queries._ALLOWED_SQL.clear()
+    monkeypatch.setattr(sqlite, "_reads_quickly", lambda sql, params: True)  # a set
+    for sort in ("relevance", "-expiry"):
+        with CaptureQueriesContext(connection) as ctx:
+            results = search_for(org.sales1, "合同", sort=sort)
+        counts = [q["sql"] for q in ctx.captured_queries if "SELECT 1 FROM search_fts" in q["sql"]]
+        assert len(counts) == 2, counts  # the newest table and the first older one
+        assert {i.contract_id for i in results.items} == {corpus.c1.pk, corpus.c2.pk, corpus.c6.pk}
+    queries._ALLOWED_SQL.clear()
