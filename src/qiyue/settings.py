@@ -216,15 +216,23 @@ else:
         }
     }
 
+SQLITE_MMAP_BYTES = 2 * 1024**3
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on the busy timeout instead of failing with "database is locked"
     # when a read transaction tries to upgrade.
+    # mmap_size: reads come straight from the file mapped in memory, shared by every
+    # connection through the operating system's page cache, instead of a read() into
+    # each connection's own 2 MB cache. A search's permission check reads one contract
+    # row per match, in id order scattered over the table: 1.8 → 1.0 ms for "违约金" as a
+    # sales person on 100,000 contracts (decision 0010). SQLite caps it at 2 GiB.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            f"PRAGMA mmap_size={SQLITE_MMAP_BYTES};"
         ),
     }
 
