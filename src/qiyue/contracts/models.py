@@ -237,9 +237,14 @@ class Contract(models.Model):
         verbose_name_plural = _("contracts")
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["state", "-id"]),
-            models.Index(fields=["owner", "-id"]),
-            models.Index(fields=["department", "-id"]),
+            # By id within a state, an owner, a department: read backwards for the
+            # newest first, and forwards (ascending) when a search builds the set of a
+            # user's contracts in one index table's ids, which SQLite then inserts into
+            # a temporary b-tree: in descending order that cost 1.5 ms more for 9,000
+            # ids (decision 0010).
+            models.Index(fields=["state", "id"]),
+            models.Index(fields=["owner", "id"]),
+            models.Index(fields=["department", "id"]),
             # The contract list's default order (newest first): walked, not sorted.
             models.Index(fields=["-created_at", "-id"]),
             # Live contracts by expiry (the home page's 30/60/90-day windows).
