@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from qiyue.accounts.models import LoginFailure
+from qiyue.audit.models import AuditEvent
 from tests.conftest import PASSWORD
 
 LOGIN = reverse("web:login")
@@ -107,3 +108,27 @@ def test_not_found_pages_leak_nothing(login: Any, org: Any, path: str) -> None:
     assert response.status_code == 404
     assert b'data-testid="not-found"' in response.content
     assert b"Traceback" not in response.content
+
+
+def test_a_language_picked_on_the_login_page_wins_at_login_and_is_kept(
+    client: Client, org: Any
+) -> None:
+    assert org.sales1.language == "zh-hans"
+    client.post(reverse("web:language"), {"language": "en", "next": "/login/"})
+    response = _post_login(client, "sales1", PASSWORD)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert b'lang="en"' in client.get(reverse("web:home")).content
+    org.sales1.refresh_from_db()
+    assert org.sales1.language == "en"  # saved, with its audit event
+    assert AuditEvent.objects.filter(
+        action="user.language_changed", target_id=str(org.sales1.pk)
+    ).exists()
+    # Only that once: the next login (a new browser) speaks the stored language.
+    other = Client()
+    org.sales1.language = "zh-hans"
+    org.sales1.save(update_fields=["language"])
+    response = _post_login(other, "sales1", PASSWORD)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    client.post(reverse("web:logout"))
+    response = _post_login(client, "sales1", PASSWORD)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from qiyue.accounts.actions import AccountError, create_api_token, revoke_api_token, set_language
 from qiyue.accounts.queries import tokens_of
 from qiyue.web.forms import TokenForm
-from qiyue.web.views.common import redirect_next, set_language_cookie
+from qiyue.web.views.common import CHOSEN_LANGUAGE, redirect_next, set_language_cookie
 
 
 @login_required
@@ -69,6 +69,8 @@ def language(request: HttpRequest) -> HttpResponse:
         return redirect_next(request, "web:home")
     if request.user.is_authenticated:
         set_language(actor=request.user, language=code)
+    else:  # chosen on the login page: it wins over the stored one at login (login_view)
+        request.session[CHOSEN_LANGUAGE] = code
     translation.activate(code)
     response = redirect_next(request, "web:home")
     set_language_cookie(response, code)

@@ -19,9 +19,10 @@ from qiyue.accounts.actions import (
     clear_login_failures,
     login_locked,
     note_login_failure,
+    set_language,
 )
 from qiyue.web.forms import LoginForm
-from qiyue.web.views.common import client_ip, safe_next, set_language_cookie
+from qiyue.web.views.common import CHOSEN_LANGUAGE, client_ip, safe_next, set_language_cookie
 
 
 @sensitive_post_parameters("password")
@@ -46,7 +47,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, _("Wrong user name or password."))
             else:
                 clear_login_failures(username)
+                chosen = request.session.get(CHOSEN_LANGUAGE)
                 login(request, user)
+                request.session.pop(CHOSEN_LANGUAGE, None)
+                if chosen and chosen != user.language:
+                    # Picked on this login page just now: the newer wish, kept as theirs.
+                    set_language(actor=user, language=chosen)
                 response = redirect(safe_next(request, "web:home"))
                 set_language_cookie(response, user.language)
                 return response

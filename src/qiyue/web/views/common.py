@@ -81,6 +81,10 @@ def redirect_next(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(safe_next(request, fallback))
 
 
+# The session key of a language picked before logging in (the login page's switch).
+CHOSEN_LANGUAGE = "qiyue_chosen_language"
+
+
 def set_language_cookie(response: HttpResponse, language: str) -> None:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
