@@ -120,6 +120,12 @@ def _jieba() -> object:
     return jieba
 
 
+def load_dictionary() -> None:
+    """Load jieba's dictionary now (about a second), not in the first search that needs
+    it; ``qiyue serve`` calls this in a thread as it starts."""
+    _jieba()
+
+
 def cut_for_search(run: str) -> list[str]:
     jieba = _jieba()
     return [w for w in jieba.cut_for_search(run) if w.strip()]  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -19,8 +20,12 @@ class Command(BaseCommand):
         from waitress import serve
 
         from qiyue.documents.queue import embedded_consumer
+        from qiyue.search.analysis import load_dictionary
         from qiyue.wsgi import application
 
+        # The Chinese word dictionary loads beside the server starting up, so the first
+        # search after a restart does not wait a second for it.
+        threading.Thread(target=load_dictionary, name="qiyue-dictionary", daemon=True).start()
         self.stdout.write(f"Qiyue is serving on http://{opts['host']}:{opts['port']}/")
         # Background jobs run in this process with the SQLite queue (qiyue worker: Redis).
         with embedded_consumer():
