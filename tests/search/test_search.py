@@ -18,13 +18,14 @@ from django.db import connection
 from qiyue.contracts import actions as contract_actions
 from qiyue.contracts.queries import parse_filters
 from qiyue.parties import actions as party_actions
-from qiyue.search import indexing
+from qiyue.search import analysis, indexing
 from qiyue.search.backends import base as search_base
 from qiyue.search.backends import get_backend
 from qiyue.search.backends.base import NEXT
 from qiyue.search.models import IndexRebuild
 from qiyue.search.queries import search_for
 from qiyue.search.query import SearchError, parse
+from tests.factories import make_contract
 
 from .conftest import upload_text
 
@@ -65,6 +66,11 @@ EXPECTED = {
     "违约金 england": set(),
     "保密协议": set(),  # sales2's contract: invisible to sales1
     "外部秘密": set(),
+    # Traditional characters fold to simplified ones, in queries as in texts.
+    "違約金": {"c1"},
+    "稅": {"c2"},
+    "設備採購合同": {"c1"},
+    '"中華人民共和國"': {"c1"},
 }
 
 
@@ -121,6 +127,24 @@ def test_hits_come_with_escaped_highlighted_snippets_and_where(
     assert "&lt;b&gt;" in item.snippet and "<b>" not in item.snippet
     [item] = search_for(org.sales1, '"governing law"').items
     assert "<mark>governing law</mark>" in item.snippet
+
+
+def test_traditional_and_simplified_chinese_find_each_other_with_highlights(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any
+) -> None:
+    with committed():
+        hk = make_contract(org.sales1, title="香港分銷協議")
+        upload_text(org.sales1, hk, "第八條 違約責任：乙方應向甲方支付違約金。本協議適用香港法律。")
+    assert found(org.sales1, "违约金") == {corpus.c1.pk, hk.pk}
+    assert found(org.sales1, "違約金") == {corpus.c1.pk, hk.pk}
+    assert found(org.sales1, "分销协议") == {hk.pk}
+    assert found(org.sales1, "香港法律") == {hk.pk}
+    [item] = [i for i in search_for(org.sales1, "违约责任").items if i.contract_id == hk.pk]
+    assert "<mark>違約責任</mark>" in item.snippet  # the text as written, marked
+    assert item.where is not None and item.where["page"] == 1
+    # Characters simplified text also uses stay as they are (乾 is not 干).
+    assert found(org.sales1, "乾") == set()
+    assert analysis.fold("乾隆於是著作權") == "乾隆於是著作权"
 
 
 def test_relevance_puts_title_matches_first_and_date_sort_works(
@@ -478,3 +502,29 @@ def test_sqlite_chooses_the_allowed_form_for_older_index_tables_once(
         assert len(counts) == 2, counts  # the newest table and the first older one
         assert {i.contract_id for i in results.items} == {corpus.c1.pk, corpus.c2.pk, corpus.c6.pk}
     queries._ALLOWED_SQL.clear()
+
+
+def test_entries_written_before_traditional_folding_are_indexed_anew(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any, monkeypatch: Any
+) -> None:
+    """Migration ``search 0003``: an entry written when 違約 was kept as it is holds terms
+    no query reaches once queries fold it to 违约; those contracts are indexed again."""
+    from qiyue.search import snippets
+
+    chars = frozenset(chr(code) for code in analysis.T2S)
+    with monkeypatch.context() as old_fold:  # the analysis before traditional folding
+        old_fold.setattr(analysis, "_TRADITIONAL", frozenset())
+        analysis._fold_char.cache_clear()
+        with committed():
+            hk = make_contract(org.sales1, title="香港合約")
+            upload_text(org.sales1, hk, "乙方應支付違約金。")
+    analysis._fold_char.cache_clear()
+    snippets._FOLD.clear()
+    assert hk.pk not in found(org.sales1, "违约金")
+    assert hk.pk not in found(org.sales1, "違約金")
+    assert list(get_backend().ids_with_any(chars)) == [hk.pk]
+    assert indexing.reindex_folded(chars) == 1  # only that one
+    assert found(org.sales1, "违约金") == {corpus.c1.pk, hk.pk}
+    assert found(org.sales1, "違約金") == {corpus.c1.pk, hk.pk}
+    assert found(org.sales1, "合约") == {hk.pk}
+    assert list(get_backend().ids_with_any(chars)) == []

@@ -216,6 +216,21 @@ def remove_contract(contract_id: int) -> None:
             backend.remove(contract_id, generation=generation)
 
 
+def reindex_folded(chars: frozenset[str], *, chunk: int = DEFAULT_CHUNK) -> int:
+    """Index anew the contracts whose entries hold any of ``chars``: what a change of
+    :func:`analysis.fold` that maps those characters (migration ``search 0003``: traditional
+    Chinese to simplified) needs; the rest of the index folds as before. From their
+    source, like every other write, into a running rebuild's tables too. Returns how many."""
+    backend = get_backend()
+    ids = sorted(
+        set(backend.ids_with_any(chars))
+        | (set(backend.ids_with_any(chars, generation=NEXT)) if _rebuild_running() else set())
+    )
+    for start in range(0, len(ids), chunk):
+        index_contracts(ids[start : start + chunk])
+    return len(ids)
+
+
 def rebuild(
     *,
     chunk: int = DEFAULT_CHUNK,

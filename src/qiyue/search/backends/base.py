@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +153,11 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def indexed_ids(self, *, generation: str = LIVE) -> set[int]: ...
+
+    @abstractmethod
+    def ids_with_any(self, chars: frozenset[str], *, generation: str = LIVE) -> Iterator[int]:
+        """The contracts whose entry holds any of ``chars`` in its terms (an index
+        written before a change of :func:`analysis.fold` that touches them)."""
 
     def allowed(self, allowed: QuerySet[Any] | None) -> Allowed:
         """``allowed`` (None: every contract) as a condition of the search statement,

@@ -22,6 +22,7 @@ The index holds terms and positions, not the text, but in plain form: see
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -46,6 +47,7 @@ OVERLAP_CHARS = 250
 MAX_POSITIONS = 256
 MAX_POSITION = 16383
 MAX_VECTOR_BYTES = 900_000
+REFOLD_CHUNK = 500  # contracts whose lexemes are read together (ids_with_any)
 
 
 def _name(generation: str) -> str:
@@ -150,6 +152,25 @@ class PostgresBackend(SearchBackend):
         with connection.cursor() as cur:
             cur.execute(f"SELECT DISTINCT contract_id FROM {_name(generation)}")
             return {int(r[0]) for r in cur.fetchall()}
+
+    def ids_with_any(self, chars: frozenset[str], *, generation: str = LIVE) -> Iterator[int]:
+        table, after = _name(generation), 0
+        with connection.cursor() as cur:
+            while True:  # the lexemes of a chunk of contracts at a time
+                cur.execute(
+                    f"SELECT contract_id, string_agg(vec::text, ' ') FROM {table} "
+                    "WHERE contract_id IN (SELECT DISTINCT contract_id FROM "
+                    f"{table} WHERE contract_id > %s ORDER BY contract_id LIMIT %s) "
+                    "GROUP BY contract_id ORDER BY contract_id",
+                    [after, REFOLD_CHUNK],
+                )
+                rows = cur.fetchall()
+                if not rows:
+                    return
+                for contract_id, text in rows:
+                    if not chars.isdisjoint(text):
+                        yield int(contract_id)
+                after = int(rows[-1][0])
 
     def _search(
         self,

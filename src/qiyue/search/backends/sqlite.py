@@ -406,6 +406,24 @@ class SqliteBackend(SearchBackend):
             cur.execute(f"SELECT contract_id FROM {terms}")
             return {int(r[0]) for r in cur.fetchall()}
 
+    def ids_with_any(self, chars: frozenset[str], *, generation: str = LIVE) -> Iterator[int]:
+        _fts, terms = _names(generation)
+        after = 0
+        with connection.cursor() as cur:
+            while True:  # a chunk of sealed terms at a time
+                cur.execute(
+                    f"SELECT contract_id, wrapped_key, sealed FROM {terms} "
+                    "WHERE contract_id > %s ORDER BY contract_id LIMIT %s",
+                    [after, RESHARD_CHUNK],
+                )
+                rows = cur.fetchall()
+                if not rows:
+                    return
+                for contract_id, wrapped, sealed in rows:
+                    if any(not chars.isdisjoint(v) for v in unseal(wrapped, sealed)):
+                        yield int(contract_id)
+                after = int(rows[-1][0])
+
     def allowed(self, allowed: QuerySet[Any] | None) -> Allowed:
         """As the base class, in one of two forms by what reading the allowed contracts
         costs.
