@@ -34,6 +34,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
+from qiyue.lib.sqljson import JsonList
+
 # Two values no cursor takes in practice; any two distinct integers would do.
 PROBES = (2**62 - 3, 2**62 - 5)
 # "Before every id": a keyset cursor for the first page (the largest 64-bit integer).
@@ -41,7 +43,8 @@ NO_CURSOR = 2**63 - 1
 CACHE_SIZE = 256
 # Field types whose SQLite values a JSON array carries as they are: integers, text, and
 # decimals (as REAL, written with the 15 significant digits Django's converter keeps),
-# JSON (text in SQLite, carried as a string and parsed by the field's converter).
+# JSON (text in SQLite, carried as a string and parsed by the field's converter; the
+# lists of sqljson.JsonList are nested as JSON instead, and arrive parsed).
 # Not floats (digits past the 15th would be lost) nor bytes (JSON cannot hold them).
 JSON_SAFE = frozenset(
     {
@@ -95,7 +98,13 @@ class PreparedValues:
         self.compiler = compiler
         columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
         self.converters = compiler.get_converters(columns)
-        self.sql_json = _as_one_json_row(sql, self.names, columns, connections[using].vendor)
+        self.sql_json: str | None = None
+        made = _as_one_json_row(sql, self.names, columns, connections[using].vendor)
+        if made is not None:
+            self.sql_json, nested = made
+            # JSON columns arrive parsed, inside the page's JSON: their converter (a
+            # json.loads a row) would only parse them again.
+            self.converters = {i: c for i, c in self.converters.items() if i not in nested}
 
     def run(self, value: Any) -> list[dict[str, Any]]:
         if self.empty:
@@ -116,24 +125,36 @@ class PreparedValues:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _as_one_json_row(sql: str, names: list[str], columns: list[Any], vendor: str) -> str | None:
+def _as_one_json_row(
+    sql: str, names: list[str], columns: list[Any], vendor: str
+) -> tuple[str, frozenset[int]] | None:
     """The statement with its rows folded into one JSON array of arrays, in its order
     (SQLite; the subquery has an ORDER BY and a LIMIT, so SQLite runs it as a
-    co-routine and the aggregate sees its rows in order), or ``None`` where a column's
-    values would not come back as they are (``JSON_SAFE``) or is not named in it."""
+    co-routine and the aggregate sees its rows in order), and the columns nested in it
+    as JSON rather than as text: the lists of ``sqljson.JsonList``, which SQLite builds
+    and which hold a column's values, so they parse as they would one by one. ``None``
+    where a column's values would not come back as they are (``JSON_SAFE``) or is not
+    named in it."""
+
     if vendor != "sqlite" or len(names) != len(columns) or " LIMIT " not in sql:
         return None
-    for column in columns:
+    nested: set[int] = set()
+    for i, column in enumerate(columns):
         field = getattr(column, "output_field", None)
         if field is not None and field.is_relation:
             field = getattr(field, "target_field", None)
         if field is None or field.get_internal_type() not in JSON_SAFE:
             return None
+        if isinstance(column, JsonList):
+            nested.add(i)
     quoted = [f'"{name}"' for name in names]
     if any(f" AS {q}" not in sql or '"' in name for q, name in zip(quoted, names, strict=True)):
         return None
-    items = ", ".join(f"_page.{q}" for q in quoted)
-    return f"SELECT json_group_array(json_array({items})) FROM ({sql}) _page"  # noqa: S608
+    items = ", ".join(
+        f"json(_page.{q})" if i in nested else f"_page.{q}" for i, q in enumerate(quoted)
+    )
+    sql_json = f"SELECT json_group_array(json_array({items})) FROM ({sql}) _page"  # noqa: S608
+    return sql_json, frozenset(nested)
 
 
 _local = threading.local()
