@@ -97,19 +97,25 @@ def latest_versions(contract_ids: Iterable[int]) -> dict[int, list[DocumentVersi
     alias = connection.alias
     nv, nd = len(_VERSION_FIELDS), len(_DOCUMENT_FIELDS)
     out: dict[int, list[DocumentVersion]] = {}
-    for row, blob in _latest_rows(contract_ids):
+    for row, blob_row in _latest_rows(contract_ids):
         version = DocumentVersion.from_db(alias, _VERSION_FIELDS, row[:nv])
         document = Document.from_db(alias, _DOCUMENT_FIELDS, row[nv : nv + nd])
         version.document = document
-        version.text_blob = blob
+        version.text_blob = _blob(blob_row)
         out.setdefault(document.contract_id, []).append(version)
     return out
 
 
-def _latest_rows(contract_ids: Iterable[int]) -> Iterator[tuple[tuple[Any, ...], Blob | None]]:
+def _blob(blob_row: tuple[Any, ...] | None) -> Blob | None:
+    return None if blob_row is None else Blob.from_db(connection.alias, _BLOB_FIELDS, blob_row)
+
+
+def _latest_rows(
+    contract_ids: Iterable[int],
+) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...] | None]]:
     """The rows of :func:`_versions_sql` for these contracts, the latest version of each
-    document only, with its text blob (None before extraction). Columns are selected in
-    the order of the field tuples above (the models' field order)."""
+    document only, with its text blob's columns (None before extraction). Columns are
+    selected in the order of the field tuples above (the models' field order)."""
     ids = [int(i) for i in contract_ids]
     if not ids:
         return
@@ -117,7 +123,6 @@ def _latest_rows(contract_ids: Iterable[int]) -> Iterator[tuple[tuple[Any, ...],
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()
-    alias = connection.alias
     nvd = len(_VERSION_FIELDS) + len(_DOCUMENT_FIELDS)
     v_doc = _VERSION_FIELDS.index("document_id")
     seen: set[int] = set()
@@ -126,20 +131,24 @@ def _latest_rows(contract_ids: Iterable[int]) -> Iterator[tuple[tuple[Any, ...],
             continue
         seen.add(row[v_doc])
         blob_row = row[nvd:]
-        blob = Blob.from_db(alias, _BLOB_FIELDS, blob_row) if blob_row[0] is not None else None
-        yield row, blob
+        yield row, (blob_row if blob_row[0] is not None else None)
 
 
 class LatestText(NamedTuple):
     """The latest version of a document, with what a snippet shows of it and its text
-    blob (None before extraction): lighter than model instances for a page of hits."""
+    blob's SHA-256 (None before extraction): lighter than model instances for a page of
+    hits. The blob itself is made only when its text is not in the page-text cache."""
 
     version_id: int
     version_number: int
     document_id: int
     document_title: str
     contract_id: int
-    text_blob: Blob | None
+    text_sha256: str | None
+    blob_row: tuple[Any, ...] | None
+
+    def text_blob(self) -> Blob | None:
+        return _blob(self.blob_row)
 
 
 def latest_texts(contract_ids: Iterable[int]) -> dict[int, list[LatestText]]:
@@ -147,9 +156,13 @@ def latest_texts(contract_ids: Iterable[int]) -> dict[int, list[LatestText]]:
     nv = len(_VERSION_FIELDS)
     v_id, v_doc, v_number = (_VERSION_FIELDS.index(n) for n in ("id", "document_id", "number"))
     d_contract, d_title = (nv + _DOCUMENT_FIELDS.index(n) for n in ("contract_id", "title"))
+    b_sha = _BLOB_FIELDS.index("sha256")
     out: dict[int, list[LatestText]] = {}
-    for row, blob in _latest_rows(contract_ids):
-        text = LatestText(row[v_id], row[v_number], row[v_doc], row[d_title], row[d_contract], blob)
+    for row, blob_row in _latest_rows(contract_ids):
+        sha256 = None if blob_row is None else blob_row[b_sha]
+        text = LatestText(
+            row[v_id], row[v_number], row[v_doc], row[d_title], row[d_contract], sha256, blob_row
+        )
         out.setdefault(text.contract_id, []).append(text)
     return out
 

@@ -15,6 +15,7 @@ a page, kept a little longer.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cachetools import TTLCache
@@ -44,21 +45,22 @@ _cache = _new_cache()
 _lock = threading.Lock()
 
 
-def page_texts(blob: Any) -> tuple[PageText, ...]:
-    """The pages of a text blob (``version.text_blob``) with their folded text; raises
-    what reading the blob raises."""
+def page_texts(sha256: str, blob: Callable[[], Any]) -> tuple[PageText, ...]:
+    """The pages of the text blob with this SHA-256 with their folded text; ``blob``
+    gives the blob (a ``Blob``) when they are not kept here. Raises what reading the
+    blob raises."""
     with _lock:
-        found = _cache.get(blob.sha256)
+        found = _cache.get(sha256)
     if found is not None:
         return found
     pages = tuple(
         PageText(page.get("number"), text, fold(text))
-        for page in text_blob_pages(blob)
+        for page in text_blob_pages(blob())
         for text in [str(page.get("text", ""))]
     )
     if _chars(pages) <= _cache.maxsize // 4:  # one huge document would push out the rest
         with _lock:
-            _cache[blob.sha256] = pages
+            _cache[sha256] = pages
     return pages
 
 

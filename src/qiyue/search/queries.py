@@ -228,10 +228,10 @@ def search_for(
         # cost more than the rest of the search together (bench/search.py).
         for pk, versions in latest_texts(rest).items():
             for version in versions:
-                if version.text_blob is None:
+                if version.text_sha256 is None:
                     continue
                 try:
-                    pages = page_texts(version.text_blob)
+                    pages = page_texts(version.text_sha256, version.text_blob)
                 except Exception:
                     log.exception(
                         "search: cannot read the text of document version %s", version.version_id
