@@ -135,7 +135,6 @@ def _as_one_json_row(
     and which hold a column's values, so they parse as they would one by one. ``None``
     where a column's values would not come back as they are (``JSON_SAFE``) or is not
     named in it."""
-
     if vendor != "sqlite" or len(names) != len(columns) or " LIMIT " not in sql:
         return None
     nested: set[int] = set()

@@ -1,9 +1,8 @@
 """Text analysis shared by indexing and querying: the same tokens on both sides.
 
 Every text is folded (NFKC: full-width → half-width, lower case, traditional Chinese
-characters → simplified) and cut into *runs*: runs
-of CJK characters and runs of other letters and digits. Each run gives tokens for three
-*kinds* of index column:
+characters → simplified) and cut into *runs*: runs of CJK characters and runs of other
+letters and digits. Each run gives tokens for three *kinds* of index column:
 
 - ``w`` (words, for ranking): jieba's search-mode words of a CJK run; a light stem of
   every other word (``renewals`` → ``renewal``, ``terminated`` → ``terminat``).
