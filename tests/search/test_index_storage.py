@@ -127,7 +127,7 @@ def test_an_index_from_before_the_split_is_moved_into_tables_by_contract_id(
     assert len(ids) > 4
 
     monkeypatch.setattr(sqlite, "SHARD_ROWS", 2)
-    monkeypatch.setattr(sqlite, "RESHARD_CHUNK", 2)  # several chunks
+    monkeypatch.setattr(sqlite, "TERMS_CHUNK", 2)  # several chunks
     assert backend.reshard() == sum(1 for i in ids if i > 2)
     tables = sqlite.shard_tables()
     assert len(tables) == len({sqlite.shard_of(i) for i in ids}) > 2

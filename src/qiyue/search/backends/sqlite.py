@@ -71,7 +71,7 @@ FEW_MATCHES = 2_000
 # Contract ids per FTS5 table: ids 1 to SHARD_ROWS in the first table (``search_fts``),
 # the next SHARD_ROWS in ``search_fts_1``, and so on.
 SHARD_ROWS = 100_000
-RESHARD_CHUNK = 2_000  # entries moved per read of their sealed terms (migration 0002)
+TERMS_CHUNK = 2_000  # sealed-terms rows read at a time (_sealed_chunks)
 
 
 def _names(generation: str) -> tuple[str, str]:
@@ -264,6 +264,30 @@ def _keyring() -> Any:
     return settings.MASTER_KEYRING
 
 
+def _sealed_chunks(
+    terms: str, *, after: int = 0, within: str = ""
+) -> Iterator[list[tuple[int, bytes, bytes]]]:
+    """The rows (contract id, wrapped key, sealed terms) of the sealed-terms table
+    ``terms`` past contract ``after``, in id order, :data:`TERMS_CHUNK` at a time, so a
+    million contracts' terms are never in memory together; with ``within``, only the
+    contracts that FTS5 table holds. Each chunk is read before it is given, so the
+    caller may write between chunks."""
+    narrow = f" AND t.contract_id IN (SELECT rowid FROM {within} WHERE rowid > %s)"
+    with connection.cursor() as cur:
+        while True:
+            cur.execute(
+                f"SELECT t.contract_id, t.wrapped_key, t.sealed FROM {terms} t "
+                f"WHERE t.contract_id > %s{narrow if within else ''} "
+                "ORDER BY t.contract_id LIMIT %s",
+                [after, after, TERMS_CHUNK] if within else [after, TERMS_CHUNK],
+            )
+            rows = cur.fetchall()
+            if not rows:
+                return
+            yield rows
+            after = int(rows[-1][0])
+
+
 def seal(values: list[str]) -> tuple[bytes, bytes]:
     keyring = _keyring()
     data_key = new_data_key()
@@ -371,24 +395,14 @@ class SqliteBackend(SearchBackend):
         first, terms = _names(generation)
         if first not in shard_tables(generation):
             return 0
-        moved, after = 0, SHARD_ROWS
+        moved = 0
         with connection.cursor() as cur:
-            while True:  # a chunk of sealed terms at a time, not a million in memory
-                cur.execute(
-                    f"SELECT t.contract_id, t.wrapped_key, t.sealed FROM {terms} t "
-                    f"WHERE t.contract_id IN (SELECT rowid FROM {first} WHERE rowid > %s) "
-                    "ORDER BY t.contract_id LIMIT %s",
-                    [after, RESHARD_CHUNK],
-                )
-                rows = cur.fetchall()
-                if not rows:
-                    break
+            for rows in _sealed_chunks(terms, after=SHARD_ROWS, within=first):
                 for contract_id, wrapped, sealed in rows:
                     values = self._unindex(cur, first, contract_id, (wrapped, sealed))
                     table = _shard_table(generation, shard_of(contract_id))
                     self._index(cur, table, contract_id, values)
                 moved += len(rows)
-                after = rows[-1][0]
             if moved:
                 # Merge the first table's segments, which hold a deletion mark for every
                 # entry moved out: until merged, reading its lists skips over them
@@ -408,21 +422,10 @@ class SqliteBackend(SearchBackend):
 
     def ids_with_any(self, chars: frozenset[str], *, generation: str = LIVE) -> Iterator[int]:
         _fts, terms = _names(generation)
-        after = 0
-        with connection.cursor() as cur:
-            while True:  # a chunk of sealed terms at a time
-                cur.execute(
-                    f"SELECT contract_id, wrapped_key, sealed FROM {terms} "
-                    "WHERE contract_id > %s ORDER BY contract_id LIMIT %s",
-                    [after, RESHARD_CHUNK],
-                )
-                rows = cur.fetchall()
-                if not rows:
-                    return
-                for contract_id, wrapped, sealed in rows:
-                    if any(not chars.isdisjoint(v) for v in unseal(wrapped, sealed)):
-                        yield int(contract_id)
-                after = int(rows[-1][0])
+        for rows in _sealed_chunks(terms):
+            for contract_id, wrapped, sealed in rows:
+                if any(not chars.isdisjoint(v) for v in unseal(wrapped, sealed)):
+                    yield int(contract_id)
 
     def allowed(self, allowed: QuerySet[Any] | None) -> Allowed:
         """As the base class, in one of two forms by what reading the allowed contracts
