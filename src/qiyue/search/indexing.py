@@ -147,7 +147,7 @@ class LatestText(NamedTuple):
     text_sha256: str | None
     blob_row: tuple[Any, ...] | None
 
-    def text_blob(self) -> Blob | None:
+    def load_text_blob(self) -> Blob | None:
         return _blob(self.blob_row)
 
 

@@ -231,7 +231,7 @@ def search_for(
                 if version.text_sha256 is None:
                     continue
                 try:
-                    pages = page_texts(version.text_sha256, version.text_blob)
+                    pages = page_texts(version.text_sha256, version.load_text_blob)
                 except Exception:
                     log.exception(
                         "search: cannot read the text of document version %s", version.version_id
