@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from django.core.checks import run_checks
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from qiyue.documents.actions import upload_document
 from qiyue.search.analysis import analyse, fold, gram_tokens, stem
@@ -104,6 +105,37 @@ def test_the_deploy_check_asks_for_disk_encryption_on_postgresql(db: Any) -> Non
 
 def _ids(user: Any, q: str, sort: str = "relevance") -> list[int]:
     return [i.contract_id for i in search_for(user, q, sort=sort, page_size=50).items]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_keeps_its_list_of_index_tables_until_the_schema_changes() -> None:
+    """Every search needs the list of FTS5 tables: outside a transaction it is kept per
+    connection and read again when SQLite's schema version changes; inside one (where a
+    rollback takes a new table back) it is read every time."""
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite splits its index")
+    from qiyue.search.backends import sqlite
+
+    first = sqlite.shard_tables()
+    with CaptureQueriesContext(connection) as ctx:
+        assert sqlite.shard_tables() == first
+    assert [q["sql"] for q in ctx.captured_queries] == ["PRAGMA schema_version"]
+    with connection.cursor() as cur:
+        sqlite._create_fts(cur, "search_fts_7")
+    try:
+        assert sqlite.shard_tables() == ["search_fts_7", *first]
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE search_fts_7")
+    assert sqlite.shard_tables() == first
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            sqlite._create_fts(cur, "search_fts_8")
+        with CaptureQueriesContext(connection) as ctx:
+            assert sqlite.shard_tables() == ["search_fts_8", *first]
+        assert any("sqlite_master" in q["sql"] for q in ctx.captured_queries)
+        transaction.set_rollback(True)
+    assert sqlite.shard_tables() == first
 
 
 @pytest.mark.parametrize("index_tables", ["one-table"], indirect=True)
