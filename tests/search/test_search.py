@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from io import StringIO
 from types import SimpleNamespace
@@ -468,12 +469,51 @@ def test_sqlite_reads_allowed_contracts_as_a_set_only_when_that_is_quick(
         "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000000) "
         "SELECT x FROM n"
     )
-    assert not sqlite._reads_quickly(ten_million, [])
-    assert sqlite._reads_quickly("SELECT 1", [])
-    monkeypatch.setattr(sqlite, "_reads_quickly", lambda sql, params: False)
+    assert sqlite._set_size(ten_million, []) is None
+    assert sqlite._set_size("SELECT 1 UNION ALL SELECT 2", []) == 2
+    monkeypatch.setattr(sqlite, "_set_size", lambda sql, params: None)
     per_match = backend.allowed(Contract.objects.filter(owner=org.sales1))
     assert per_match.condition.startswith("EXISTS (")
     assert found(org.sales1, "合同") == set()  # the connection is usable afterwards
+
+
+@pytest.mark.django_db
+def test_sqlite_asks_per_match_below_a_share_of_the_allowed_set(
+    org: SimpleNamespace, corpus: SimpleNamespace, monkeypatch: Any
+) -> None:
+    """Reading the set costs per allowed contract, asking per match costs per match: a
+    query is asked per match while it has fewer matches than ``MATCHES_PER_SET_ROW``
+    times the allowed contracts of a table, and counts that far only when it can be."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's choice between two forms of the allowed contracts")
+    from django.test.utils import CaptureQueriesContext
+
+    from qiyue.contracts.models import Contract
+    from qiyue.search import queries
+    from qiyue.search.backends import sqlite
+
+    mine = Contract.objects.filter(owner=org.sales1)
+    backend = sqlite.SqliteBackend()
+    monkeypatch.setattr(sqlite, "MATCHES_PER_SET_ROW", 2.0)
+    few = backend.allowed(mine).few  # of the contracts of one full table
+    assert 0 < few <= 2 * mine.count() and few % 2 == 0
+    expected = {corpus.c1.pk, corpus.c2.pk, corpus.c6.pk}
+
+    def statements(ratio: float) -> list[str]:
+        monkeypatch.setattr(sqlite, "MATCHES_PER_SET_ROW", ratio)
+        queries._ALLOWED_SQL.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            assert found(org.sales1, "合同") == expected
+        return [q["sql"] for q in ctx.captured_queries if "MATCH" in q["sql"]]
+
+    in_set = re.compile(r"\+search_fts(_\d+)?\.rowid IN \(SELECT")
+    few_matches = statements(1000.0)  # "few" is more than 合同's matches: asked per match
+    assert "SELECT 1 FROM search_fts" in few_matches[0]  # counted first
+    assert "EXISTS (" in few_matches[-1] and not in_set.search(few_matches[-1])
+    as_set = statements(0.0)  # nothing is few: the set, without counting
+    assert not any("SELECT 1 FROM search_fts" in sql for sql in as_set)
+    assert all(in_set.search(sql) for sql in as_set)
+    queries._ALLOWED_SQL.clear()
 
 
 @pytest.mark.django_db
@@ -494,7 +534,7 @@ def test_sqlite_chooses_the_allowed_form_for_older_index_tables_once(
     tables = sqlite.shard_tables()
     assert len(tables) >= 3
     queries._ALLOWED_SQL.clear()
-    monkeypatch.setattr(sqlite, "_reads_quickly", lambda sql, params: True)  # a set
+    monkeypatch.setattr(sqlite, "_set_size", lambda sql, params: 10**6)  # a set, counted
     for sort in ("relevance", "-expiry"):
         with CaptureQueriesContext(connection) as ctx:
             results = search_for(org.sales1, "合同", sort=sort)

@@ -59,12 +59,13 @@ class Allowed:
     :data:`ID` with its parameters ("" for every contract). Made by
     :meth:`SearchBackend.allowed`; a caller may keep and reuse it. A backend may add the
     same contracts in a second form (``per_match``, ``per_match_params``) that it uses
-    for queries with few matches."""
+    for queries with fewer than ``few`` matches."""
 
     condition: str = ""
     params: tuple[Any, ...] = ()
     per_match: str = ""
     per_match_params: tuple[Any, ...] = ()
+    few: int = 0
 
     def where(self, column: str) -> str:
         """The condition on ``column``."""

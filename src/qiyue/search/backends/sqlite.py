@@ -62,10 +62,12 @@ COLUMNS = ("fw", "fg", "fc", "dw", "dg", "dc")
 WEIGHTS = (5.0, 5.0, 2.5, 1.0, 1.0, 0.5)
 PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
 # Allowed contracts that can all be read in this time are a set in the search statement,
-# unless the query has fewer matches than FEW_MATCHES; otherwise they are asked per
-# match (SqliteBackend.allowed).
+# unless the query has few matches; otherwise they are asked per match
+# (SqliteBackend.allowed). "Few" is this many matches per allowed contract of a table:
+# reading the set costs ~0.17 µs a contract, asking per match ~0.4 µs a match more than
+# looking it up in the set (bench/search.py, decision 0012).
 SET_READ_SECONDS = 0.003
-FEW_MATCHES = 2_000
+MATCHES_PER_SET_ROW = 0.45
 
 
 # Contract ids per FTS5 table: ids 1 to SHARD_ROWS in the first table (``search_fts``),
@@ -226,11 +228,11 @@ def _fewer_matches(cur: Any, fts: str, match: str, n: int) -> bool:
 
 def _one_form(cur: Any, fts: str, match: str, allowed: Allowed) -> Allowed:
     """``allowed`` in the one form to use on the FTS5 table ``fts``: asked per match
-    when the table has fewer than FEW_MATCHES matches, else the set (see
+    when the table has fewer than ``allowed.few`` matches, else the set (see
     SqliteBackend.allowed)."""
     if not allowed.per_match:
         return allowed
-    if _fewer_matches(cur, fts, match, FEW_MATCHES):
+    if allowed.few > 0 and _fewer_matches(cur, fts, match, allowed.few):
         return Allowed(allowed.per_match, allowed.per_match_params)
     return Allowed(allowed.condition, allowed.params)
 
@@ -271,17 +273,17 @@ def _page_and_count(
     return [], int(cur.fetchone()[0])
 
 
-def _reads_quickly(sql: str, params: Any) -> bool:
-    """Whether SQLite reads every row of ``sql`` within :data:`SET_READ_SECONDS`."""
+def _set_size(sql: str, params: Any) -> int | None:
+    """How many rows ``sql`` gives, if SQLite reads them all within
+    :data:`SET_READ_SECONDS` (else None)."""
     try:
         with _deadline(SET_READ_SECONDS, 1_000), connection.cursor() as cur:
             cur.execute(f"SELECT count(*) FROM ({sql})", params)
-            cur.fetchone()
+            return int(cur.fetchone()[0])
     except OperationalError as exc:
         if not _interrupted(exc):
             raise
-        return False
-    return True
+        return None
 
 
 def _keyring() -> Any:
@@ -457,16 +459,18 @@ class SqliteBackend(SearchBackend):
 
         A search reads the index newest first and stops after ``CANDIDATES + 1``
         allowed matches, so it only ever asks "is this match allowed?". A set built once
-        (``+rowid IN (…)``) answers that for ~0.5 µs a match, but first reads every
-        allowed contract: cheap through an index that narrows to them (a customer, "mine
-        or shared with me" on a hundred thousand contracts), most of the search when it
-        does not (a state, a type: bench/search.py). Asked per match (``EXISTS (… WHERE
-        id = rowid)``) it costs ~2 µs a match and nothing up front. So the allowed
-        contracts are read once, cut off after :data:`SET_READ_SECONDS`: if that was not
-        enough they are asked per match. If it was, they are a set, except for a query
-        with fewer than :data:`FEW_MATCHES` matches, where asking costs less than
-        building (``_search`` counts that far first). The caller keeps the result with
-        the SQL. Both forms are the same queryset, so they allow the same contracts."""
+        (``+rowid IN (…)``) answers that cheaply per match, but first reads every
+        allowed contract of the table: cheap through an index that narrows to them (a
+        customer, "mine or shared with me"), most of the search when it does not (a
+        state, a type: bench/search.py). Asked per match (``EXISTS (… WHERE id =
+        rowid)``) it costs ~0.4 µs a match more and nothing up front. So the allowed
+        contracts of a full table are counted once, cut off after
+        :data:`SET_READ_SECONDS`: if that was not enough they are asked per match. If it
+        was, they are a set, except for a query with fewer matches in a table than
+        :data:`MATCHES_PER_SET_ROW` times that count (``few``), where asking costs less
+        than building (``_search`` counts that far first). The caller keeps the result
+        with the SQL. Both forms are the same queryset, so they allow the same
+        contracts."""
         if allowed is None:
             return Allowed()
         ids = allowed.order_by().values("pk")
@@ -482,11 +486,18 @@ class SqliteBackend(SearchBackend):
         sql, params = in_table.query.sql_with_params()
         tables = shard_tables(LIVE)
         sample = tables[1] if len(tables) > 1 else _names(LIVE)[0]
-        if not _reads_quickly(_in_table_range(sql, sample), params):
+        size = _set_size(_in_table_range(sql, sample), params)
+        if size is None:
             return Allowed(per_match, tuple(exists_params))
         # "+": a filter on the matches, not a list of rowids for FTS5 to look up one by
         # one (which costs a full MATCH per visible contract).
-        return Allowed(f"+{ID} IN ({sql})", tuple(params), per_match, tuple(exists_params))
+        return Allowed(
+            f"+{ID} IN ({sql})",
+            tuple(params),
+            per_match,
+            tuple(exists_params),
+            few=int(size * MATCHES_PER_SET_ROW),
+        )
 
     def _search(
         self,
