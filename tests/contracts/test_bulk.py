@@ -191,6 +191,33 @@ def test_a_customer_the_user_cannot_see_is_refused(org: SimpleNamespace) -> None
     assert result.errors[0].errors == {"customer": "Choose a customer you can see."}
 
 
+def test_a_large_import_has_the_search_index_merged_afterwards(
+    org: SimpleNamespace, committed: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch is written to the index as a piece of its own: an import of at least
+    OPTIMIZE_AFTER contracts queues one job that merges them; a smaller one, or one that
+    does not index, does not."""
+    from qiyue.contracts import bulk
+    from qiyue.search import tasks
+
+    merged: list[str] = []
+    monkeypatch.setattr(tasks, "optimize_index_task", lambda: merged.append("job"))
+    monkeypatch.setattr(bulk, "OPTIMIZE_AFTER", 3)
+    rows = [{"title": f"合同{i}", "type": "XS", "customer": "远航贸易有限公司"} for i in range(3)]
+    with committed():
+        import_contracts(org.sales1, rows[:2], batch_size=1)
+    assert merged == []
+    with committed():
+        import_contracts(org.sales1, rows, batch_size=1, index=False)
+    assert merged == []
+    with committed():
+        result = import_contracts(org.sales1, rows, batch_size=1)
+    assert len(result.created) == 3 and merged == ["job"]
+    with committed():
+        import_contracts(org.sales1, rows, batch_size=2, all_or_nothing=True)
+    assert merged == ["job", "job"]
+
+
 def test_imported_contracts_and_documents_are_found_by_search(
     org: SimpleNamespace,
     docs: Path,  # noqa: F811

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from qiyue.contracts import actions as contract_actions
 from qiyue.contracts.queries import parse_filters
@@ -358,6 +358,63 @@ def test_a_rebuild_resumes_after_a_crash_and_the_old_index_serves_meanwhile(
     assert found(org.sales1, "mutual") == {c4.pk}
     for q, names in EXPECTED.items():
         assert found(org.sales1, q) == {getattr(corpus, n).pk for n in names}, q
+
+
+def test_optimize_merges_the_index_pieces_and_searches_answer_the_same(
+    org: SimpleNamespace, corpus: SimpleNamespace, committed: Any, monkeypatch: Any
+) -> None:
+    """``qiyue search optimize`` (and the end of a rebuild) merges the pieces each write
+    left in the index; every query finds what it found before."""
+    from qiyue.search import indexing
+    from qiyue.search.backends import get_backend, sqlite
+
+    backend = get_backend()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:  # no merging as they are written
+            for fts in sqlite.shard_tables():
+                cur.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', 0)")  # noqa: S608
+    for i in range(6):
+        with committed():
+            make_contract(org.sales1, title=f"违约金条款 {i}")
+        with transaction.atomic():  # FTS5 writes what it holds as a piece at a savepoint
+            pass
+    before = {q: found(org.sales1, q) for q in EXPECTED}
+
+    def segments() -> int:
+        """The pieces of every FTS5 table: the second number of each table's structure
+        record (row 10 of its ``_data``: a 4-byte cookie, then the number of levels and
+        of segments as varints, both under 128 here; fts5_index.c)."""
+        total = 0
+        with connection.cursor() as cur:
+            for fts in sqlite.shard_tables():
+                cur.execute(f"SELECT block FROM {fts}_data WHERE id = 10")  # noqa: S608
+                block = bytes(cur.fetchone()[0])
+                at = 8 if block[4:8] == b"\xff\x00\x00\x01" else 4  # the newer layout's mark
+                total += block[at + 1]
+        return total
+
+    if connection.vendor == "sqlite":
+        assert segments() > len(sqlite.shard_tables())
+        out = StringIO()
+        call_command("search", "optimize", stdout=out)
+        assert out.getvalue().startswith("ok search index merged")
+        assert segments() == len(sqlite.shard_tables())  # one piece each
+    else:
+        assert backend.optimize() == 0  # PostgreSQL: autovacuum keeps the GIN index
+    assert {q: found(org.sales1, q) for q in EXPECTED} == before
+    assert len(found(org.sales1, "违约金条款")) == 6
+
+    merged: list[str] = []
+    original = type(backend).optimize
+
+    def spy(self: Any, *, generation: str = "live") -> int:
+        merged.append(generation)
+        return original(self, generation=generation)
+
+    monkeypatch.setattr(type(backend), "optimize", spy)
+    indexing.rebuild()
+    assert merged == [indexing.NEXT]  # the new index is merged before it is swapped in
+    assert {q: found(org.sales1, q) for q in EXPECTED} == before
 
 
 def test_the_reindex_command_rebuilds_and_the_search_command_prints_json(

@@ -55,8 +55,12 @@ from qiyue.lib.bulksql import insert_rows
 from qiyue.lib.text import normalize_company_name
 from qiyue.parties.actions import PartyError, create_party
 from qiyue.parties.models import Party
+from qiyue.search.hooks import optimize_after_commit
 
 DEFAULT_BATCH = 500
+#: An import that indexes at least this many contracts has the index merged afterwards
+#: (a job: ``search.hooks.optimize_after_commit``): each batch is a piece of the index.
+OPTIMIZE_AFTER = 5_000
 #: Columns of an import file besides the contract fields that take ids in the API.
 NAME_COLUMNS = ("type", "customer", "customer_short_name", "owner", "state")
 DOCUMENT_COLUMNS = ("document_name", "document_text")
@@ -561,6 +565,7 @@ def import_contracts(
             with transaction.atomic():
                 for start in range(0, len(everything), batch_size):
                     write(everything[start : start + batch_size])
+                _optimize_after(result, index=index)
         except _Refused as exc:
             result.created = []
             result.parties_created = result.documents = 0
@@ -574,4 +579,10 @@ def import_contracts(
             batch = []
     if batch:
         write(batch)
+    _optimize_after(result, index=index)
     return result
+
+
+def _optimize_after(result: ImportResult, *, index: bool) -> None:
+    if index and len(result.created) >= OPTIMIZE_AFTER:
+        optimize_after_commit()

@@ -17,6 +17,17 @@ def reindex_after_commit(contract_id: int) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
+def optimize_after_commit() -> None:
+    """Many contracts were indexed at once (a bulk import): merge the index's pieces."""
+
+    def enqueue() -> None:
+        from qiyue.search.tasks import optimize_index_task
+
+        optimize_index_task()
+
+    transaction.on_commit(enqueue, robust=True)
+
+
 def reindex_party_after_commit(party_id: int) -> None:
     def enqueue() -> None:
         from qiyue.search.tasks import reindex_party_task

@@ -288,6 +288,8 @@ def rebuild(
         rounds += 1
         if stop_after is not None and rounds >= stop_after:
             return False
+    # Written chunk by chunk, the new index is in many pieces: merged before it serves.
+    backend.optimize(generation=NEXT)
     with transaction.atomic():
         backend.swap()
         IndexRebuild.objects.all().delete()

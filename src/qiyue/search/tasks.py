@@ -6,6 +6,7 @@ from __future__ import annotations
 from huey.contrib.djhuey import db_task
 
 from qiyue.search import indexing
+from qiyue.search.backends import get_backend
 
 PARTY_CHUNK = 200
 
@@ -28,3 +29,9 @@ def reindex_party_task(party_id: int) -> None:
     )
     for start in range(0, len(ids), PARTY_CHUNK):
         indexing.index_contracts(ids[start : start + PARTY_CHUNK])
+
+
+@db_task(retries=1, retry_delay=300)
+def optimize_index_task() -> None:
+    """Merge the index's pieces after a bulk write (SearchBackend.optimize)."""
+    get_backend().optimize()

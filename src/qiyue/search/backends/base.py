@@ -113,6 +113,13 @@ class SearchBackend(ABC):
     def swap(self) -> None:
         """Replace the live index by the shadow one, in the caller's transaction."""
 
+    def optimize(self, *, generation: str = LIVE) -> int:
+        """Merge the pieces an index is written in, after many writes at once (a
+        rebuild, a bulk import), so that a search reads one list per term instead of
+        several; returns how many index tables were merged. Outside a transaction.
+        Nothing to merge by default (PostgreSQL's GIN index is kept by autovacuum)."""
+        return 0
+
     @abstractmethod
     def write(self, doc: IndexDocument, *, generation: str = LIVE) -> None:
         """Replace the contract's entry (idempotent)."""

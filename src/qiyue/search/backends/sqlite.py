@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
@@ -74,6 +74,7 @@ MATCHES_PER_SET_ROW = 0.45
 # the next SHARD_ROWS in ``search_fts_1``, and so on.
 SHARD_ROWS = 100_000
 TERMS_CHUNK = 2_000  # sealed-terms rows read at a time (_sealed_chunks)
+MERGE_PAGES = 2_000  # index pages (4 KB) written per step of SqliteBackend.optimize
 
 
 def _names(generation: str) -> tuple[str, str]:
@@ -366,6 +367,27 @@ class SqliteBackend(SearchBackend):
                 live = _shard_table(LIVE, _shard_number(table))
                 cur.execute(f"ALTER TABLE {table} RENAME TO {live}")
             cur.execute(f"ALTER TABLE {next_terms} RENAME TO {terms}")
+
+    def optimize(self, *, generation: str = LIVE) -> int:
+        """FTS5 writes each transaction's entries as a new piece (segment) of the table
+        and merges them a few at a time; after a bulk write a term's list is spread over
+        a dozen pieces and every search reads each one (8% of a search on 100,000
+        generated contracts). ``'merge'`` with a negative budget merges every piece of a
+        table into one, ``MERGE_PAGES`` pages per step, each step in its own transaction
+        so that other writers wait for one step, not for the whole table; a table
+        already in one piece costs one step that writes nothing."""
+        tables = shard_tables(generation)
+        for fts in tables:
+            while True:
+                with transaction.atomic(), connection.cursor() as cur:
+                    before = connection.connection.total_changes
+                    cur.execute(
+                        f"INSERT INTO {fts} ({fts}, rank) VALUES ('merge', %s)", [-MERGE_PAGES]
+                    )
+                    # Fewer than two changes: nothing was left to merge (FTS5's manual).
+                    if connection.connection.total_changes - before < 2:
+                        break
+        return len(tables)
 
     def _delete(self, cur: Any, contract_id: int, generation: str) -> None:
         _fts, terms = _names(generation)

@@ -1,10 +1,12 @@
-"""``qiyue search "QUERY" --as USERNAME [--json]`` and ``qiyue search reindex``.
+"""``qiyue search "QUERY" --as USERNAME [--json]``, ``qiyue search reindex`` and
+``qiyue search optimize``.
 
 The search prints the hits the user may see, best first: one line each, or with
 ``--json`` one JSON object per line with ``contract_id``, ``number``, ``title``, ``score``,
 ``snippet`` (and ``where``). ``reindex`` rebuilds the whole index into a shadow index,
 in chunks, resuming an interrupted rebuild, and swaps it in when complete; searches keep
-using the old index meanwhile."""
+using the old index meanwhile. ``optimize`` merges the index's pieces after many writes
+(a rebuild and a large import do it themselves)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qiyue.contracts.queries import FilterError, parse_filters
 from qiyue.search import indexing
+from qiyue.search.backends import get_backend
 from qiyue.search.queries import search_for
 from qiyue.search.query import SearchError
 
@@ -28,11 +31,11 @@ TAGS = re.compile(r"</?mark>")
 class Command(BaseCommand):
     help = (
         'Search contracts as a user (qiyue search "QUERY" --as USERNAME), '
-        "or rebuild the index (qiyue search reindex)."
+        "rebuild the index (qiyue search reindex) or merge its pieces (qiyue search optimize)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("query", nargs="+", help='the query, or "reindex"')
+        parser.add_argument("query", nargs="+", help='the query, "reindex" or "optimize"')
         parser.add_argument("--as", dest="username", help="search as this user")
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
         parser.add_argument("--limit", type=int, default=20, help="hits to print (1-200)")
@@ -47,6 +50,13 @@ class Command(BaseCommand):
         words: list[str] = opts["query"]
         if words == ["reindex"] and not opts["username"]:
             self._reindex(chunk=max(1, opts["chunk"]), restart=opts["restart"])
+            return
+        if words == ["optimize"] and not opts["username"]:
+            started = time.monotonic()
+            tables = get_backend().optimize()
+            self.stdout.write(
+                f"ok search index merged ({tables} tables) in {time.monotonic() - started:.1f} s"
+            )
             return
         if not opts["username"]:
             raise CommandError("say whose permissions to search with: --as USERNAME")
