@@ -64,10 +64,11 @@ PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
 # Allowed contracts that can all be read in this time are a set in the search statement,
 # unless the query has few matches; otherwise they are asked per match
 # (SqliteBackend.allowed). "Few" is this many matches per allowed contract of a table:
-# reading the set costs ~0.17 µs a contract, asking per match ~0.4 µs a match more than
-# looking it up in the set (bench/search.py, decision 0012).
+# reading the set costs per contract, asking per match costs per match, and the two met
+# at 0.46 matches a contract on 100k contracts and at 0.25 on a million, where a match's
+# row is further away (bench/search.py, decision 0012).
 SET_READ_SECONDS = 0.003
-MATCHES_PER_SET_ROW = 0.45
+MATCHES_PER_SET_ROW = 0.3
 
 
 # Contract ids per FTS5 table: ids 1 to SHARD_ROWS in the first table (``search_fts``),
@@ -485,7 +486,7 @@ class SqliteBackend(SearchBackend):
         allowed contract of the table: cheap through an index that narrows to them (a
         customer, "mine or shared with me"), most of the search when it does not (a
         state, a type: bench/search.py). Asked per match (``EXISTS (… WHERE id =
-        rowid)``) it costs ~0.4 µs a match more and nothing up front. So the allowed
+        rowid)``) it costs more per match and nothing up front. So the allowed
         contracts of a full table are counted once, cut off after
         :data:`SET_READ_SECONDS`: if that was not enough they are asked per match. If it
         was, they are a set, except for a query with fewer matches in a table than
