@@ -31,14 +31,11 @@ class JsonTime(_Text):
     """A ``DateTimeField`` as ``2026-12-05T21:24:50.628Z`` (or ``…:50Z``)."""
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        # Django keeps aware times in SQLite as UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+        # Django keeps aware times in SQLite as UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]':
+        # its first 23 characters are the date, the time and the milliseconds if any.
+        # (One expression instead of a CASE of two: a tenth of a list page's statement.)
         x, params = self._expression(compiler, connection)
-        sql = (
-            f"CASE WHEN length({x}) > 19 "
-            f"THEN substr({x}, 1, 10) || 'T' || substr({x}, 12, 12) || 'Z' "
-            f"ELSE substr({x}, 1, 10) || 'T' || substr({x}, 12, 8) || 'Z' END"
-        )
-        return sql, params * 5
+        return f"replace(substr({x}, 1, 23), ' ', 'T') || 'Z'", params
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         x, params = self._expression(compiler, connection)
