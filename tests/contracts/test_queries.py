@@ -120,13 +120,14 @@ def test_keyset_pages_cover_the_list_once(org: Any) -> None:
     seen: list[int] = []
     after = None
     while True:
-        rows, more = contract_values_page_after(
+        names, rows, more = contract_values_page_after(
             org.sales1, ContractFilters(), after_id=after, size=2
         )
-        seen += [c["id"] for c in rows]
+        ids = [row[names.index("id")] for row in rows]
+        seen += ids
         if not more:
             break
-        after = rows[-1]["id"]
+        after = ids[-1]
     assert sorted(seen) == sorted(made)
     assert len(seen) == len(set(seen))
 

@@ -68,10 +68,11 @@ def list_contracts(request: HttpRequest, params: Query[ContractListParams]) -> H
     size = check_page_size(params.page_size)
     after = decode_cursor(params.cursor)
     filters = queries.parse_filters(request.GET, user=user)
-    rows, more = queries.contract_values_page_after(user, filters, after_id=after, size=size)
+    names, rows, more = queries.contract_values_page_after(user, filters, after_id=after, size=size)
+    items = contract_rows_data(names, rows)
     page = {
-        "items": contract_rows_data(rows),
-        "next": next_link(request, last_id=rows[-1]["id"] if rows else None, has_more=more),
+        "items": items,
+        "next": next_link(request, last_id=items[-1]["id"] if items else None, has_more=more),
     }
     # Rendered here rather than validated against ContractPage on the way out: the rows
     # come from one fixed column list (tests compare them with the validated detail), and

@@ -373,9 +373,10 @@ _TAG_NAMES = JsonList(Tag.objects.filter(contracts=OuterRef("pk")).order_by("nam
 
 def contract_values_page_after(
     user: Any, filters: ContractFilters, *, after_id: int | None, size: int
-) -> tuple[list[dict[str, Any]], bool]:
-    """Keyset page as dicts (LIST_VALUES, LIST_TEXTS and ``tags``, the names in order),
-    newest id first; one query.
+) -> tuple[tuple[str, ...], list[Any], bool]:
+    """Keyset page as rows of values in the order of the names given with them
+    (LIST_VALUES, LIST_TEXTS and ``tag_names``, the names in order), newest id first;
+    whether there are more; one query.
 
     The page's statement is compiled once per visibility key, filters and size (in this
     thread) and run again with the cursor changed (``lib.prepared``)."""
@@ -386,9 +387,6 @@ def contract_values_page_after(
         return page.values(*LIST_VALUES, **LIST_TEXTS, tag_names=_TAG_NAMES)[: size + 1]
 
     key = ("contract_values_page", visibility_key(user, "view"), repr(filters), size)
-    rows = prepared(key, build).run(NO_CURSOR if after_id is None else after_id)
-    more = len(rows) > size
-    rows = rows[:size]
-    for row in rows:
-        row["tags"] = row.pop("tag_names")
-    return rows, more
+    page = prepared(key, build)
+    rows = page.run_rows(NO_CURSOR if after_id is None else after_id)
+    return tuple(page.names), rows[:size], len(rows) > size

@@ -81,6 +81,8 @@ class PreparedValues:
         compiler = first.query.get_compiler(using)
         self.using = using
         self.empty = False
+        query = first.query
+        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # a none() queryset: nothing to run
@@ -93,8 +95,6 @@ class PreparedValues:
         self.sql = sql
         self.params = list(params)
         self.slot = changing[0]
-        query = first.query
-        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         self.compiler = compiler
         columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
         self.converters = compiler.get_converters(columns)
@@ -107,6 +107,14 @@ class PreparedValues:
             self.converters = {i: c for i, c in self.converters.items() if i not in nested}
 
     def run(self, value: Any) -> list[dict[str, Any]]:
+        """The rows as ``.values()`` gives them, with the parameter set to ``value``."""
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in self.run_rows(value)]
+
+    def run_rows(self, value: Any) -> list[Any]:
+        """The rows as sequences of values in the order of :attr:`names`: what
+        :meth:`run` gives without a dict a row, for a caller that reads every column
+        (50 dicts of 35 keys were a tenth of an API list request)."""
         if self.empty:
             return []
         params = list(self.params)
@@ -120,9 +128,8 @@ class PreparedValues:
                 cursor.execute(self.sql_json, params)
                 rows = orjson.loads(cursor.fetchone()[0])
         if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
-        names = self.names
-        return [dict(zip(names, row, strict=True)) for row in rows]
+            return list(self.compiler.apply_converters(rows, self.converters))
+        return list(rows)
 
 
 def _as_one_json_row(
