@@ -528,6 +528,18 @@ def test_sqlite_reads_allowed_contracts_as_a_set_only_when_that_is_quick(
     )
     assert sqlite._set_size(ten_million, []) is None
     assert sqlite._set_size("SELECT 1 UNION ALL SELECT 2", []) == 2
+    # Counted, not timed: a row cap and a budget of virtual-machine steps.
+    five = "SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5"
+    monkeypatch.setattr(sqlite, "MAX_SET_ROWS", 4)
+    assert sqlite._set_size(five, []) is None
+    monkeypatch.setattr(sqlite, "MAX_SET_ROWS", 5)
+    assert sqlite._set_size(five, []) == 5
+    thousands = ten_million.replace("10000000", "5000")
+    assert sqlite._set_size(thousands, []) is None  # more rows than 5
+    monkeypatch.setattr(sqlite, "MAX_SET_ROWS", 10_000)
+    assert sqlite._set_size(thousands, []) == 5000
+    monkeypatch.setattr(sqlite, "SET_READ_STEPS", 1_000)
+    assert sqlite._set_size(thousands, []) is None  # more steps than 1,000
     monkeypatch.setattr(sqlite, "_set_size", lambda sql, params: None)
     per_match = backend.allowed(Contract.objects.filter(owner=org.sales1))
     assert per_match.condition.startswith("EXISTS (")

@@ -97,8 +97,8 @@ def _may_match(text: str, pattern: re.Pattern[str]) -> bool:
 # visibility key and the filters: building and compiling that queryset took as long as a
 # selective search statement (bench/search.py). Per process; a key holds everything the
 # SQL depends on, so an entry never goes stale. Entries expire after ten minutes all the
-# same: which of two equivalent forms the backend chose depends on how quickly the
-# allowed contracts could be read (SqliteBackend.allowed).
+# same: which of two equivalent forms the backend chose, and its "few", depend on how
+# many contracts were allowed when it was made (SqliteBackend.allowed).
 _ALLOWED_SQL: TTLCache[tuple[Any, ...], Allowed | None] = TTLCache(512, ttl=600)
 _allowed_lock = threading.Lock()
 _MISSING = object()

@@ -61,19 +61,29 @@ COLUMNS = ("fw", "fg", "fc", "dw", "dg", "dc")
 # bm25 weights per column: fields count five times document text; characters least.
 WEIGHTS = (5.0, 5.0, 2.5, 1.0, 1.0, 0.5)
 PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
-# Allowed contracts that can all be read in this time are a set in the search statement,
-# unless the query has few matches; otherwise they are asked per match
-# (SqliteBackend.allowed). "Few" is this many matches per allowed contract of a table:
-# reading the set costs per contract, asking per match costs per match, and the two met
-# at 0.46 matches a contract on 100k contracts and at 0.25 on a million, where a match's
-# row is further away (bench/search.py, decision 0012).
-SET_READ_SECONDS = 0.003
+# Allowed contracts that SQLite reads in at most this many steps of its virtual machine
+# (counted, not timed: the choice must not depend on how busy the machine was when it
+# was made) are a set in the search statement, unless they are more than MAX_SET_ROWS
+# or the query has few matches; otherwise they are asked per match
+# (SqliteBackend.allowed). About the 3 ms this was timed at before, on a quiet machine:
+# a sales person's 9,000 contracts of a table take ~110,000 steps (2.3-3 ms); a type or
+# an amount filter over them, without an index that narrows to them, 140,000-480,000
+# steps of 60-100 ns each (bench/search.py on 100k contracts).
+SET_READ_STEPS = 125_000
+# "Few" is this many matches per allowed contract of a table: reading the set costs per
+# contract, asking per match costs per match, and the two met at 0.46 matches a contract
+# on 100k contracts and at 0.25 on a million, where a match's row is further away
+# (bench/search.py, decision 0012).
 MATCHES_PER_SET_ROW = 0.3
 
 
 # Contract ids per FTS5 table: ids 1 to SHARD_ROWS in the first table (``search_fts``),
 # the next SHARD_ROWS in ``search_fts_1``, and so on.
 SHARD_ROWS = 100_000
+# Past this many allowed contracts in a table, asking per match never costs more: a
+# search stops after CANDIDATES + 1 allowed matches, so with n allowed contracts it asks
+# about CANDIDATES × SHARD_ROWS / n matches, fewer than "few" (MATCHES_PER_SET_ROW × n).
+MAX_SET_ROWS = int((base.CANDIDATES * SHARD_ROWS / MATCHES_PER_SET_ROW) ** 0.5)
 TERMS_CHUNK = 2_000  # sealed-terms rows read at a time (_sealed_chunks)
 MERGE_PAGES = 2_000  # index pages (4 KB) written per step of SqliteBackend.optimize
 
@@ -276,16 +286,29 @@ def _page_and_count(
 
 
 def _set_size(sql: str, params: Any) -> int | None:
-    """How many rows ``sql`` gives, if SQLite reads them all within
-    :data:`SET_READ_SECONDS` (else None)."""
+    """How many rows ``sql`` gives, if they are at most :data:`MAX_SET_ROWS` and SQLite
+    reads them within :data:`SET_READ_STEPS` steps (else None)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1_000
+        return int(steps > SET_READ_STEPS)
+
+    raw.set_progress_handler(step, 1_000)
     try:
-        with _deadline(SET_READ_SECONDS, 1_000), connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM ({sql})", params)
-            return int(cur.fetchone()[0])
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM ({sql} LIMIT {MAX_SET_ROWS + 1})", params)
+            size = int(cur.fetchone()[0])
     except OperationalError as exc:
         if not _interrupted(exc):
             raise
         return None
+    finally:
+        raw.set_progress_handler(None, 0)
+    return size if size <= MAX_SET_ROWS else None
 
 
 def _keyring() -> Any:
@@ -488,12 +511,13 @@ class SqliteBackend(SearchBackend):
         state, a type: bench/search.py). Asked per match (``EXISTS (… WHERE id =
         rowid)``) it costs more per match and nothing up front. So the allowed
         contracts of a full table are counted once, cut off after
-        :data:`SET_READ_SECONDS`: if that was not enough they are asked per match. If it
-        was, they are a set, except for a query with fewer matches in a table than
-        :data:`MATCHES_PER_SET_ROW` times that count (``few``), where asking costs less
-        than building (``_search`` counts that far first). The caller keeps the result
-        with the SQL. Both forms are the same queryset, so they allow the same
-        contracts."""
+        :data:`SET_READ_STEPS` steps or :data:`MAX_SET_ROWS` rows: past either they are
+        asked per match. If not, they are a set, except for a query with fewer matches
+        in a table than :data:`MATCHES_PER_SET_ROW` times that count (``few``), where
+        asking costs less than building (``_search`` counts that far first). The caller
+        keeps the result with the SQL. Both forms are the same queryset, so they allow
+        the same contracts, and the choice is counted, not timed, so it is the same
+        however busy the machine is."""
         if allowed is None:
             return Allowed()
         ids = allowed.order_by().values("pk")
