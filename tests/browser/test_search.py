@@ -15,6 +15,9 @@ from playwright.sync_api import expect
 from tests.browser.test_smoke import log_in
 
 TEXT = (
+    # Forty characters and more before the first match: a snippet starts there, and on
+    # one line of the header's box the match would be out of sight.
+    "本合同由双方在平等自愿的基础上订立，双方应当遵守国家法律法规，诚实信用地履行各自的义务。\n"
     "第八条 违约责任\n"
     "任何一方违约的，应向守约方支付合同总额百分之十的违约金。\n"
     "This agreement renews automatically for one year unless either party gives notice.\n"
@@ -55,6 +58,12 @@ def test_header_box_results_page_facets_and_marked_document(
         page.reload()
     expect(hit).to_be_visible()
     expect(hit.locator("mark").first).to_have_text("违约")
+    # The snippet wraps (the header's own links do not): its first match is in sight.
+    snippet = hit.locator(".instant-snippet").bounding_box()
+    mark = hit.locator("mark").first.bounding_box()
+    assert snippet is not None and mark is not None
+    assert mark["x"] + mark["width"] <= snippet["x"] + snippet["width"] + 1
+    assert mark["y"] + mark["height"] <= snippet["y"] + snippet["height"] + 1
     shot(page, "30-search-instant")
 
     # Arrow down reaches the first hit; Escape closes the box and returns to it.
