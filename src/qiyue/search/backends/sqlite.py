@@ -23,10 +23,11 @@ wrapped by the master keyring, like documents — so the database holds no reada
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -201,13 +202,12 @@ def fts_query(query: ParsedQuery) -> str:
 
 
 @contextmanager
-def _deadline(seconds: float, steps: int) -> Iterator[None]:
-    """Interrupt the statements run inside after ``seconds`` (SQLite looks at the clock
+def _interrupt_when(stop: Callable[[], bool], steps: int) -> Iterator[None]:
+    """Interrupt the statements run inside as soon as ``stop()`` says so (SQLite asks it
     every ``steps`` VM instructions); they raise OperationalError "interrupted"."""
     connection.ensure_connection()
     raw = connection.connection
-    deadline = time.monotonic() + seconds
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), steps)
+    raw.set_progress_handler(lambda: int(stop()), steps)
     try:
         yield
     finally:
@@ -222,7 +222,8 @@ def _interrupted(exc: OperationalError) -> bool:
 def time_limit() -> Iterator[None]:
     """Interrupt the statements run inside after ``base.TIME_LIMIT_SECONDS``."""
     try:
-        with _deadline(base.TIME_LIMIT_SECONDS, PROGRESS_STEPS):
+        deadline = time.monotonic() + base.TIME_LIMIT_SECONDS
+        with _interrupt_when(lambda: time.monotonic() > deadline, PROGRESS_STEPS):
             yield
     except OperationalError as exc:
         if not _interrupted(exc):
@@ -288,26 +289,18 @@ def _page_and_count(
 def _set_size(sql: str, params: Any) -> int | None:
     """How many rows ``sql`` gives, if they are at most :data:`MAX_SET_ROWS` and SQLite
     reads them within :data:`SET_READ_STEPS` steps (else None)."""
-    connection.ensure_connection()
-    raw = connection.connection
-    steps = 0
-
-    def step() -> int:
-        nonlocal steps
-        steps += 1_000
-        return int(steps > SET_READ_STEPS)
-
-    raw.set_progress_handler(step, 1_000)
+    thousands = itertools.count(1)  # SQLite asks every 1,000 steps
     try:
-        with connection.cursor() as cur:
+        with (
+            _interrupt_when(lambda: next(thousands) * 1_000 > SET_READ_STEPS, 1_000),
+            connection.cursor() as cur,
+        ):
             cur.execute(f"SELECT count(*) FROM ({sql} LIMIT {MAX_SET_ROWS + 1})", params)
             size = int(cur.fetchone()[0])
     except OperationalError as exc:
         if not _interrupted(exc):
             raise
         return None
-    finally:
-        raw.set_progress_handler(None, 0)
     return size if size <= MAX_SET_ROWS else None
 
 
