@@ -389,4 +389,4 @@ def contract_values_page_after(
     key = ("contract_values_page", visibility_key(user, "view"), repr(filters), size)
     page = prepared(key, build)
     rows = page.run_rows(NO_CURSOR if after_id is None else after_id)
-    return tuple(page.names), rows[:size], len(rows) > size
+    return page.names, rows[:size], len(rows) > size

@@ -25,7 +25,7 @@ entries per thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import orjson
@@ -82,7 +82,7 @@ class PreparedValues:
         self.using = using
         self.empty = False
         query = first.query
-        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        self.names = (*query.extra_select, *query.values_select, *query.annotation_select)
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # a none() queryset: nothing to run
@@ -133,7 +133,7 @@ class PreparedValues:
 
 
 def _as_one_json_row(
-    sql: str, names: list[str], columns: list[Any], vendor: str
+    sql: str, names: Sequence[str], columns: list[Any], vendor: str
 ) -> tuple[str, frozenset[int]] | None:
     """The statement with its rows folded into one JSON array of arrays, in its order
     (SQLite; the subquery has an ORDER BY and a LIMIT, so SQLite runs it as a
