@@ -1,5 +1,5 @@
 """Text analysis folds traditional Chinese characters to simplified ones (``analysis.T2S``,
-decision 0010), so 違約金 and 违约金 find each other. Entries written before hold the
+decision 0011), so 違約金 and 违约金 find each other. Entries written before hold the
 traditional characters as they were, which neither kind of query reaches any more: this
 indexes those contracts anew, from their source. Entries without such characters fold
 as before and stay. On SQLite their terms are unsealed to look: 40 s for a million
