@@ -65,6 +65,13 @@ def test_header_box_results_page_facets_and_marked_document(
     assert mark["x"] + mark["width"] <= snippet["x"] + snippet["width"] + 1
     assert mark["y"] + mark["height"] <= snippet["y"] + snippet["height"] + 1
     shot(page, "30-search-instant")
+    # In a narrow window the bar wraps and the box moves to the left of a second row;
+    # its results stay on the screen.
+    size = page.viewport_size
+    page.set_viewport_size({"width": 700, "height": 900})
+    results = instant.bounding_box()
+    assert results is not None and results["x"] >= 0 and results["x"] + results["width"] <= 700
+    page.set_viewport_size(size)
 
     # Arrow down reaches the first hit; Escape closes the box and returns to it.
     box = page.get_by_test_id("header-search-input")
