@@ -51,6 +51,10 @@ PAYLOADS: list[Any] = [
     {3: "a", 10: "b"},
     {"lazy": gettext_lazy("Contract")},
     {"after": {"tags": ["甲", "乙"], "number": "XS-2026-00001"}, "via": "import"},
+    # Keys sorted by code point whatever their UTF-8 length; integers at the edges of 64 bits.
+    {"😀": 1, "\uffff": 2, "é": 3, "z": 4, "Z": 5, "": 6, "a\x01": 7},
+    {"u64": 2**64 - 1, "i64": -(2**63), "past": 2**64, "below": -(2**63) - 1},
+    {"escapes": "\b\f\n\r\t\"\\/\x01\x7f\x80\u00a0\u2029\ufeff", "nested": [[[{}]], [""]]},
 ]
 
 
