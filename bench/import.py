@@ -1,6 +1,6 @@
 """Bulk import (``qiyue import contracts``) vs a raw ``executemany`` of the same rows.
 
-    .venv/bin/python bench/import.py [--rows 5000] [--rounds 3] [--batch 500]
+    .venv/bin/python bench/import.py [--rows 5000] [--rounds 3] [--batch 2000]
 
 Goal (issue 5): the bulk import path reaches at least 0.5x the throughput of a raw
 ``executemany`` INSERT of the same contract rows in one transaction. The raw side gets
@@ -37,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=0, help="rows a transaction (default: the product's)")
     args = parser.parse_args()
 
     here = Path(__file__).resolve().parent
@@ -56,6 +56,7 @@ def main() -> None:
     from qiyue.parties.models import Party
     from qiyue.search.backends import get_backend
 
+    args.batch = args.batch or bulk.DEFAULT_BATCH
     get_backend().create_tables()
     generate.generate(0, 0)  # the organisation and the extra sales people
     admin = User.objects.get(username="admin")

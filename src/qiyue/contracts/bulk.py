@@ -57,7 +57,10 @@ from qiyue.parties.actions import PartyError, create_party
 from qiyue.parties.models import Party
 from qiyue.search.hooks import optimize_after_commit
 
-DEFAULT_BATCH = 500
+#: Rows a transaction. Larger batches commit (and checkpoint SQLite's write-ahead log) less
+#: often: 2,000 rows take ~0.2 s of the write lock; 500 cost a third more a row
+#: (``bench/import.py``).
+DEFAULT_BATCH = 2000
 #: An import that indexes at least this many contracts has the index merged afterwards
 #: (a job: ``search.hooks.optimize_after_commit``): each batch is a piece of the index.
 OPTIMIZE_AFTER = 5_000
