@@ -37,7 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=0, help="rows a transaction (default: the product's)")
+    parser.add_argument(
+        "--batch", type=int, default=0, help="rows a transaction (default: the product's)"
+    )
     args = parser.parse_args()
 
     here = Path(__file__).resolve().parent

@@ -54,7 +54,7 @@ PAYLOADS: list[Any] = [
     # Keys sorted by code point whatever their UTF-8 length; integers at the edges of 64 bits.
     {"😀": 1, "\uffff": 2, "é": 3, "z": 4, "Z": 5, "": 6, "a\x01": 7},
     {"u64": 2**64 - 1, "i64": -(2**63), "past": 2**64, "below": -(2**63) - 1},
-    {"escapes": "\b\f\n\r\t\"\\/\x01\x7f\x80\u00a0\u2029\ufeff", "nested": [[[{}]], [""]]},
+    {"escapes": '\b\f\n\r\t"\\/\x01\x7f\x80\u00a0\u2029\ufeff', "nested": [[[{}]], [""]]},
 ]
 
 
