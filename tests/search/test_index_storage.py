@@ -180,3 +180,46 @@ def test_an_index_from_before_the_split_is_moved_into_tables_by_contract_id(
     remove_contract(corpus.c1.pk)
     assert corpus.c1.pk not in _ids(org.manager, "违约金")
     assert backend.indexed_ids() == set(ids) - {corpus.c1.pk}
+
+
+def test_contracts_indexed_together_are_found_as_when_indexed_one_by_one(
+    org: SimpleNamespace, corpus: SimpleNamespace, monkeypatch: Any
+) -> None:
+    """Indexing writes its entries a chunk at a time, with a few statements whatever
+    their number (on SQLite one data key per chunk; with the corpus's tables of two ids,
+    a chunk spans tables); writing them again replaces them."""
+    from qiyue.search import indexing
+    from qiyue.search.backends import get_backend
+    from qiyue.search.backends.sqlite import shard_of
+
+    backend = get_backend()
+    queries = ["合同", "违约", "governing law", "Acme", "星辰 -违约", "税"]
+
+    def answers() -> dict[str, Any]:
+        return {
+            q: [(i.contract_id, i.score) for i in search_for(org.manager, q).items] for q in queries
+        }
+
+    before = answers()
+    ids = sorted(backend.indexed_ids())
+    assert len(ids) > 4
+    with CaptureQueriesContext(connection) as together:
+        indexing.index_contracts(ids)
+    monkeypatch.setattr(indexing, "WRITE_CHUNK", 2)  # several chunks
+    indexing.index_contracts([*ids, 10**9])  # again, and one that does not exist
+    assert answers() == before
+    assert backend.indexed_ids() == set(ids)
+    # Statements per chunk, not per contract: reading (contracts, documents), the
+    # entries there are, taking them out, writing them (per table on SQLite).
+    tables = len({shard_of(i) for i in ids}) if connection.vendor == "sqlite" else 1
+    assert len(together.captured_queries) <= 8 + 3 * tables, [
+        q["sql"][:60] for q in together.captured_queries
+    ]
+    if connection.vendor == "sqlite":
+        from qiyue.search.backends.sqlite import column_values, unseal
+
+        docs, _missing = indexing.build_documents(ids)
+        with connection.cursor() as cur:
+            cur.execute("SELECT contract_id, wrapped_key, sealed FROM search_terms")
+            stored = {int(r[0]): unseal(r[1], r[2]) for r in cur.fetchall()}
+        assert stored == {doc.contract_id: column_values(doc) for doc in docs}

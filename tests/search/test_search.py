@@ -342,14 +342,12 @@ def test_a_rebuild_resumes_after_a_crash_and_the_old_index_serves_meanwhile(
     monkeypatch.setattr(indexing, "build_documents", real_build)
     written: list[int] = []
     original_write = backend.write
-    monkeypatch.setattr(
-        type(backend),
-        "write",
-        lambda self, doc, generation="live": (
-            written.append(doc.contract_id),
-            original_write(doc, generation=generation),
-        )[1],
-    )
+
+    def write(self: Any, docs: Any, generation: str = "live") -> None:
+        written.extend(doc.contract_id for doc in docs)
+        original_write(docs, generation=generation)
+
+    monkeypatch.setattr(type(backend), "write", write)
     assert indexing.rebuild(chunk=2) is True
     assert min(written) > progress.last_contract_id  # nothing before the crash point redone
     assert len(written) == 4  # resumed: only the contracts after the crash point

@@ -22,13 +22,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from qiyue.contracts.models import Contract, Tag, visibility_key
+from qiyue.contracts.models import Contract, visibility_key
 from qiyue.contracts.queries import ContractFilters, apply_filters
-from qiyue.parties.models import Party
 from qiyue.search.analysis import fold, match_window
 from qiyue.search.backends import base, get_backend
 from qiyue.search.backends.base import CANDIDATES, SORT_COLUMNS, Allowed
-from qiyue.search.indexing import field_texts, latest_texts
+from qiyue.search.indexing import contract_texts, latest_texts
 from qiyue.search.pagecache import page_texts
 from qiyue.search.query import SearchError, parse
 from qiyue.search.snippets import (
@@ -170,49 +169,11 @@ def search_for(
     if not hits:
         return results
     ids = [h.contract_id for h in hits]
-    # The rows of the page and their tags in one plain statement (ids are integers from
-    # the index, table names from the models): through the ORM, two queries cost more
-    # than the search statement of a selective query (bench/search.py).
-    q_ = connection.ops.quote_name
-    through = Contract.tags.through._meta
-    tag_field = through.get_field("tag")
-    contract_field = through.get_field("contract")
-    sql = (
-        "SELECT c.id, c.number, c.title, c.state, c.notes, p.name, p.short_name, t.name "  # noqa: S608
-        f"FROM {q_(Contract._meta.db_table)} c "
-        f"JOIN {q_(Party._meta.db_table)} p ON p.id = c.counterparty_id "
-        f"LEFT JOIN {q_(through.db_table)} ct ON ct.{q_(contract_field.column)} = c.id "
-        f"LEFT JOIN {q_(Tag._meta.db_table)} t ON t.id = ct.{q_(tag_field.column)} "
-        f"WHERE c.id IN ({', '.join(['%s'] * len(ids))}) ORDER BY c.id, t.name"
-    )
-    rows: dict[int, dict[str, Any]] = {}
-    tags: dict[int, list[str]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        for pk, number, title, state, notes, party, short_name, tag in cursor.fetchall():
-            if pk not in rows:
-                rows[pk] = {
-                    "pk": pk,
-                    "number": number,
-                    "title": title,
-                    "state": state,
-                    "notes": notes,
-                    "counterparty__name": party,
-                    "counterparty__short_name": short_name,
-                }
-            if tag is not None:
-                tags.setdefault(pk, []).append(tag)
+    rows = contract_texts(ids)
     pattern = matcher(parsed)
     snippets: dict[int, Snippet | None] = {}
     for pk, row in rows.items():
-        fields = field_texts(
-            number=row["number"],
-            title=row["title"],
-            party=row["counterparty__name"] or "",
-            short_name=row["counterparty__short_name"] or "",
-            tags=tags.get(pk, []),
-            notes=row["notes"],
-        )
+        fields = row.fields
         if pattern is not None:  # highlight only the fields that match (a quick look)
             if not _may_match("\n".join(t for _n, t in fields), pattern):
                 fields = []
@@ -256,14 +217,14 @@ def search_for(
         found = rows.get(hit.contract_id)
         if found is None:  # deleted since the index was written
             continue
-        snip = snippets.get(hit.contract_id) or plain_snippet(found["title"])
+        snip = snippets.get(hit.contract_id) or plain_snippet(found.title)
         results.items.append(
             SearchItem(
                 contract_id=hit.contract_id,
-                number=found["number"],
-                title=found["title"],
-                state=found["state"],
-                counterparty=found["counterparty__name"] or "",
+                number=found.number,
+                title=found.title,
+                state=found.state,
+                counterparty=found.counterparty,
                 score=round(hit.score, 4),
                 snippet=str(snip.html),
                 where=snip.where,

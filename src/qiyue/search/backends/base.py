@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +90,10 @@ class Found:
 # so no query, however odd, holds a worker or the SQLite write lock.
 TIME_LIMIT_SECONDS = 3.0
 
+# Entries given to one SearchBackend.write: their ids are bound as parameters of one
+# statement, and on SQLite their terms are sealed under one data key.
+WRITE_CHUNK = 500
+
 SORT_COLUMNS = {
     "created": "created_at",
     "updated": "updated_at",
@@ -121,8 +125,9 @@ class SearchBackend(ABC):
         return 0
 
     @abstractmethod
-    def write(self, doc: IndexDocument, *, generation: str = LIVE) -> None:
-        """Replace the contract's entry (idempotent)."""
+    def write(self, docs: Sequence[IndexDocument], *, generation: str = LIVE) -> None:
+        """Replace these contracts' entries (idempotent), in the caller's transaction.
+        Indexing calls it with at most :data:`WRITE_CHUNK` entries."""
 
     @abstractmethod
     def remove(self, contract_id: int, *, generation: str = LIVE) -> None: ...

@@ -22,7 +22,7 @@ The index holds terms and positions, not the text, but in plain form: see
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -127,18 +127,25 @@ class PostgresBackend(SearchBackend):
             cur.execute(f"ALTER TABLE {live} RENAME CONSTRAINT {shadow}_pkey TO {live}_pkey")
             cur.execute(f"ALTER INDEX {shadow}_vec RENAME TO {live}_vec")
 
-    def write(self, doc: IndexDocument, *, generation: str = LIVE) -> None:
+    def write(self, docs: Sequence[IndexDocument], *, generation: str = LIVE) -> None:
+        if not docs:
+            return
         table = _name(generation)
-        rows: list[tuple[int, int, str]] = [
-            (doc.contract_id, 0, tsvector_literal(analyse(doc.fields), "A"))
-        ]
-        for text in doc.documents:
-            for piece in chunks(text):
-                tokens = analyse(piece)
-                if tokens.w or tokens.g or tokens.c:
-                    rows.append((doc.contract_id, len(rows), tsvector_literal(tokens, "D")))
+        rows: list[tuple[int, int, str]] = []
+        for doc in docs:
+            first = len(rows)
+            rows.append((doc.contract_id, 0, tsvector_literal(analyse(doc.fields), "A")))
+            for text in doc.documents:
+                for piece in chunks(text):
+                    tokens = analyse(piece)
+                    if tokens.w or tokens.g or tokens.c:
+                        rows.append(
+                            (doc.contract_id, len(rows) - first, tsvector_literal(tokens, "D"))
+                        )
         with connection.cursor() as cur:
-            cur.execute(f"DELETE FROM {table} WHERE contract_id = %s", [doc.contract_id])
+            cur.execute(
+                f"DELETE FROM {table} WHERE contract_id = ANY(%s)", [[d.contract_id for d in docs]]
+            )
             cur.executemany(
                 f"INSERT INTO {table} (contract_id, chunk, vec) VALUES (%s, %s, %s::tsvector)",
                 rows,

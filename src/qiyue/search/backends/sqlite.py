@@ -27,7 +27,7 @@ import itertools
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -173,6 +173,15 @@ def _create_fts(cur: Any, table: str) -> None:
     cur.execute(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
         f"{', '.join(COLUMNS)}, content='', tokenize='unicode61 remove_diacritics 0')"
+    )
+
+
+def _unindex_sql(fts: str) -> str:
+    """FTS5's ``'delete'`` of an entry of the contentless table ``fts``: its contract
+    id, then the very values it was indexed with."""
+    return (
+        f"INSERT INTO {fts} ({fts}, rowid, {', '.join(COLUMNS)}) "
+        f"VALUES ('delete', %s, {', '.join(['%s'] * len(COLUMNS))})"
     )
 
 
@@ -333,11 +342,22 @@ def _sealed_chunks(
 
 
 def seal(values: list[str]) -> tuple[bytes, bytes]:
+    wrapped, [sealed] = seal_many([values])
+    return wrapped, sealed
+
+
+def seal_many(entries: list[list[str]]) -> tuple[bytes, list[bytes]]:
+    """The column values of several entries, each sealed on its own under one new data
+    key (given wrapped): the entries written together share their key, as the pages of
+    a document do."""
     keyring = _keyring()
     data_key = new_data_key()
-    plain = zlib.compress(json.dumps(values, ensure_ascii=False).encode("utf-8"))
     wrapped = wrap_key(keyring.current_key, keyring.current, data_key)
-    return wrapped, encrypt_bytes(plain, data_key)
+    sealed = [
+        encrypt_bytes(zlib.compress(json.dumps(v, ensure_ascii=False).encode("utf-8")), data_key)
+        for v in entries
+    ]
+    return wrapped, sealed
 
 
 def unseal(wrapped: bytes, sealed: bytes) -> list[str]:
@@ -406,27 +426,33 @@ class SqliteBackend(SearchBackend):
                         break
         return len(tables)
 
-    def _delete(self, cur: Any, contract_id: int, generation: str) -> None:
+    def _delete(self, cur: Any, contract_ids: list[int], generation: str) -> None:
+        """Take these contracts' entries out of the index, where they have one."""
         _fts, terms = _names(generation)
+        marks = ", ".join(["%s"] * len(contract_ids))
         cur.execute(
-            f"SELECT wrapped_key, sealed FROM {terms} WHERE contract_id = %s", [contract_id]
+            f"SELECT contract_id, wrapped_key, sealed FROM {terms} WHERE contract_id IN ({marks})",
+            contract_ids,
         )
-        row = cur.fetchone()
-        if row is None:
-            return
-        self._unindex(cur, _shard_table(generation, shard_of(contract_id)), contract_id, row)
-        cur.execute(f"DELETE FROM {terms} WHERE contract_id = %s", [contract_id])
+        found = cur.fetchall()
+        by_table: dict[str, list[list[Any]]] = {}
+        for contract_id, wrapped, sealed in found:
+            fts = _shard_table(generation, shard_of(contract_id))
+            by_table.setdefault(fts, []).append([contract_id, *unseal(wrapped, sealed)])
+        for fts, rows in by_table.items():
+            cur.executemany(_unindex_sql(fts), rows)
+        if found:
+            cur.execute(
+                f"DELETE FROM {terms} WHERE contract_id IN ({', '.join(['%s'] * len(found))})",
+                [row[0] for row in found],
+            )
 
     @staticmethod
     def _unindex(cur: Any, fts: str, contract_id: int, sealed_row: Any) -> list[str]:
         """Take the contract's terms (its sealed ``search_terms`` row) out of ``fts``;
         returns them."""
         values = unseal(sealed_row[0], sealed_row[1])
-        cur.execute(
-            f"INSERT INTO {fts} ({fts}, rowid, {', '.join(COLUMNS)}) "
-            f"VALUES ('delete', %s, {', '.join(['%s'] * len(COLUMNS))})",
-            [contract_id, *values],
-        )
+        cur.execute(_unindex_sql(fts), [contract_id, *values])
         return values
 
     @staticmethod
@@ -438,18 +464,30 @@ class SqliteBackend(SearchBackend):
             [contract_id, *values],
         )
 
-    def write(self, doc: IndexDocument, *, generation: str = LIVE) -> None:
+    def write(self, docs: Sequence[IndexDocument], *, generation: str = LIVE) -> None:
+        if not docs:
+            return
         _fts, terms = _names(generation)
-        values = column_values(doc)
-        wrapped, sealed = seal(values)
-        with connection.cursor() as cur:
-            self._delete(cur, doc.contract_id, generation)
-            self._index(
-                cur, _shard_table(generation, shard_of(doc.contract_id)), doc.contract_id, values
+        ids = [doc.contract_id for doc in docs]
+        values = [column_values(doc) for doc in docs]
+        wrapped, sealed = seal_many(values)
+        by_table: dict[str, list[list[Any]]] = {}
+        for contract_id, row in zip(ids, values, strict=True):
+            by_table.setdefault(_shard_table(generation, shard_of(contract_id)), []).append(
+                [contract_id, *row]
             )
-            cur.execute(
+        with connection.cursor() as cur:
+            self._delete(cur, ids, generation)
+            for fts, rows in by_table.items():
+                _create_fts(cur, fts)
+                cur.executemany(
+                    f"INSERT INTO {fts} (rowid, {', '.join(COLUMNS)}) "
+                    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))})",
+                    rows,
+                )
+            cur.executemany(
                 f"INSERT INTO {terms} (contract_id, wrapped_key, sealed) VALUES (%s, %s, %s)",
-                [doc.contract_id, wrapped, sealed],
+                [(contract_id, wrapped, one) for contract_id, one in zip(ids, sealed, strict=True)],
             )
 
     def reshard(self, generation: str = LIVE) -> int:
@@ -477,7 +515,7 @@ class SqliteBackend(SearchBackend):
 
     def remove(self, contract_id: int, *, generation: str = LIVE) -> None:
         with connection.cursor() as cur:
-            self._delete(cur, contract_id, generation)
+            self._delete(cur, [contract_id], generation)
 
     def indexed_ids(self, *, generation: str = LIVE) -> set[int]:
         _fts, terms = _names(generation)
