@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from qiyue.documents.actions import upload_document
-from qiyue.search.analysis import analyse, fold, gram_tokens, stem
+from qiyue.search.analysis import analyse, fold, gram_tokens, regional_variants, stem
 from qiyue.search.backends.postgres import chunks, ts_term
 from qiyue.search.backends.sqlite import fts_query
 from qiyue.search.queries import search_for
@@ -54,6 +54,23 @@ def test_queries_become_terms_and_user_text_never_reaches_match_unquoted() -> No
     with pytest.raises(SearchError):
         parse(" ".join(f"w{i}" for i in range(MAX_TERMS + 1)))
     assert parse("!!! ，。 ^ - *").is_empty
+
+
+def test_a_traditional_query_also_looks_for_the_mainland_words() -> None:
+    assert regional_variants("软体授权合约") == ("软件授权合同",)
+    assert regional_variants("资料库") == ("数据库",)
+    assert regional_variants("违约金") == ()
+    [term] = parse("軟體").terms
+    assert [(t.kind, t.text, t.tokens) for t in term.forms] == [
+        (Kind.GRAMS, "软体", ("软体",)),
+        (Kind.GRAMS, "软件", ("软件",)),
+    ]
+    assert parse("软体").terms[0].variants == ()  # typed in simplified: as it is
+    [negative] = parse("合同 -合約").negative
+    assert [t.text for t in negative.forms] == ["合约", "合同"]
+    match = fts_query(parse('"軟體授權"'))
+    assert '"软体 体授 授权"' in match and '"软件 件授 授权"' in match and " OR " in match
+    assert "软件" in ts_term(parse("軟體").terms[0]) and "软体" in ts_term(parse("軟體").terms[0])
 
 
 def test_long_documents_are_chunked_with_overlaps_longer_than_any_query() -> None:

@@ -72,6 +72,12 @@ EXPECTED = {
     "稅": {"c2"},
     "設備採購合同": {"c1"},
     '"中華人民共和國"': {"c1"},
+    # Typed in traditional characters, a Taiwan/Hong Kong word finds the mainland's too.
+    "合約": {"c1", "c2", "c6"},
+    "軟體許可": {"c2"},
+    '"軟體許可協議"': {"c2"},
+    "合同 -合約": set(),
+    "合约": set(),  # typed in simplified: the mainland word 合约, not 合同
 }
 
 
@@ -143,6 +149,9 @@ def test_traditional_and_simplified_chinese_find_each_other_with_highlights(
     [item] = [i for i in search_for(org.sales1, "违约责任").items if i.contract_id == hk.pk]
     assert "<mark>違約責任</mark>" in item.snippet  # the text as written, marked
     assert item.where is not None and item.where["page"] == 1
+    # A Taiwan/Hong Kong word marks the mainland's word it found.
+    [item] = [i for i in search_for(org.sales1, "合約").items if i.contract_id == corpus.c1.pk]
+    assert "<mark>合同</mark>" in item.snippet
     # Characters simplified text also uses stay as they are (乾 is not 干).
     assert found(org.sales1, "乾") == set()
     assert analysis.fold("乾隆於是著作權") == "乾隆於是著作权"

@@ -82,6 +82,64 @@ def _fold_char(ch: str) -> str:
     return _simplified(unicodedata.normalize("NFKC", ch).lower())
 
 
+def has_traditional(text: str) -> bool:
+    """Whether ``text`` holds a traditional Chinese character that folds (:data:`T2S`)."""
+    return not _TRADITIONAL.isdisjoint(text)
+
+
+# Contract words that Taiwan and Hong Kong write differently from the mainland and that
+# OpenCC's phrase table (about computing, mostly) lacks: 合約 is the mainland's 合同.
+CONTRACT_WORDS = (("合約", "合同"),)
+MAX_VARIANTS = 4
+
+
+@lru_cache(maxsize=1)
+def _regional_words() -> dict[str, tuple[str, ...]]:
+    """Folded Taiwan/Hong Kong words → the folded mainland words for the same thing:
+    合约 → 合同, 软体 → 软件, 资讯 → 信息. From OpenCC's ``TWPhrasesRev`` (shipped by
+    opencc-python-reimplemented) and :data:`CONTRACT_WORDS`; pairs that fold to the
+    same characters are left out (folding matches them already)."""
+    from importlib.resources import files
+
+    text = files("opencc").joinpath("dictionary/TWPhrasesRev.txt").read_text("utf-8")
+    pairs = [
+        (key, value)
+        for line in text.splitlines()
+        for key, _tab, values in [line.partition("\t")]
+        for value in values.split()
+    ]
+    table: dict[str, list[str]] = {}
+    for key, value in [*pairs, *CONTRACT_WORDS]:
+        word, mainland = fold(key), fold(value)
+        forms = table.setdefault(word, []) if IS_CJK.match(word) else []
+        if word != mainland and IS_CJK.match(mainland) and mainland not in forms:
+            forms.append(mainland)
+    return {word: tuple(forms) for word, forms in table.items() if forms}
+
+
+def regional_variants(folded: str) -> tuple[str, ...]:
+    """``folded`` (a folded query text) with the Taiwan/Hong Kong words in it written as
+    the mainland writes them (:func:`_regional_words`, longest word first, left to
+    right): 软体授权合约 → 软件授权合同. At most :data:`MAX_VARIANTS`; none when it holds
+    no such word. A query typed in traditional characters is looked for in these forms
+    too: the person typing it may call a 合同 a 合約."""
+    words = _regional_words()
+    longest = max(map(len, words), default=0)
+    texts = [""]
+    i = 0
+    while i < len(folded):
+        for size in range(min(longest, len(folded) - i), 1, -1):
+            forms = words.get(folded[i : i + size])
+            if forms:
+                texts = [t + f for t in texts for f in forms][:MAX_VARIANTS]
+                i += size
+                break
+        else:
+            texts = [t + folded[i] for t in texts]
+            i += 1
+    return tuple(t for t in texts if t != folded)
+
+
 def match_window(
     text: str,
     pattern: re.Pattern[str],

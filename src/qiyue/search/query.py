@@ -4,7 +4,9 @@
 - ``"quoted phrases"`` match in order (an unbalanced quote runs to the end);
 - ``-word`` or ``-"a phrase"`` excludes;
 - ``renew*`` matches words that start with *renew* (two characters at least);
-- a CJK word of any length matches as a substring (违约 finds 违约金), one character too.
+- a CJK word of any length matches as a substring (违约 finds 违约金), one character too;
+- a word typed in traditional characters also finds the mainland's word for the same
+  thing (合約 finds 合同, 軟體 finds 软件: :func:`analysis.regional_variants`).
 
 User text never reaches a backend's query syntax: every token is re-quoted by the
 backend from the analysed tokens, which hold only letters and digits. Queries longer than
@@ -14,13 +16,21 @@ backend from the analysed tokens, which hold only letters and digits. Queries lo
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
-from qiyue.search.analysis import fold, gram_tokens, runs, stem
+from qiyue.search.analysis import (
+    fold,
+    gram_tokens,
+    has_traditional,
+    regional_variants,
+    runs,
+    stem,
+)
 
 MAX_CHARS = 200
 MAX_TERMS = 32
@@ -45,6 +55,13 @@ class Term:
     tokens: tuple[str, ...]  # the index tokens to look for (see ``Kind``)
     text: str  # the folded text the term came from (for highlighting)
     negative: bool = False
+    #: The same term with a regional word written the mainland's way; any of them matches.
+    variants: tuple[Term, ...] = ()
+
+    @property
+    def forms(self) -> tuple[Term, ...]:
+        """This term and its variants: a backend matches any of them."""
+        return (self, *self.variants)
 
 
 @dataclass
@@ -68,6 +85,16 @@ _CHUNK = re.compile(r'(-?)"([^"]*)(?:"|$)|(-?)(\S+)')
 
 
 def _term(text: str, *, negative: bool, quoted: bool) -> Term | None:
+    term = _one_term(text, negative=negative, quoted=quoted)
+    if term is None or term.kind not in (Kind.GRAMS, Kind.PHRASE) or not has_traditional(text):
+        return term
+    variants = tuple(
+        Term(term.kind, tuple(gram_tokens(v)), v, negative) for v in regional_variants(term.text)
+    )
+    return dataclasses.replace(term, variants=variants) if variants else term
+
+
+def _one_term(text: str, *, negative: bool, quoted: bool) -> Term | None:
     prefix = False
     if not quoted and text.endswith("*"):
         text = text.rstrip("*")

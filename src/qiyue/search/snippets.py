@@ -35,6 +35,12 @@ class Snippet:
 
 
 def _pattern(term: Term) -> str:
+    if term.variants:
+        return "|".join(f"(?:{_form_pattern(t)})" for t in term.forms)
+    return _form_pattern(term)
+
+
+def _form_pattern(term: Term) -> str:
     if term.kind in (Kind.CHAR, Kind.GRAMS):
         return re.escape(term.text)
     if term.kind == Kind.WORD:

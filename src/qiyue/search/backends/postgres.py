@@ -91,6 +91,12 @@ def _lexemes(kind: str, tokens: tuple[str, ...] | list[str]) -> str:
 
 
 def ts_term(term: Term) -> str:
+    if term.variants:
+        return "( " + " | ".join(_ts_form(t) for t in term.forms) + " )"
+    return _ts_form(term)
+
+
+def _ts_form(term: Term) -> str:
     if term.kind == Kind.CHAR:
         return _lexemes("c", term.tokens)
     if term.kind == Kind.GRAMS:

@@ -190,6 +190,12 @@ def _phrase(tokens: tuple[str, ...] | list[str]) -> str:
 
 
 def _fts_term(term: Term) -> str:
+    if term.variants:
+        return " OR ".join(f"({_fts_form(t)})" for t in term.forms)
+    return _fts_form(term)
+
+
+def _fts_form(term: Term) -> str:
     if term.kind == Kind.CHAR:
         return f"{{fc dc}} : {_phrase(term.tokens)}"
     if term.kind == Kind.GRAMS:
