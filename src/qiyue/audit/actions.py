@@ -153,7 +153,7 @@ def _append(
     with conn.cursor() as cursor:
         prev_id, prev_hash = _read_head(conn, cursor)
         for pk, raw in items:
-            data, data_text = chain.normalize_data(raw)
+            data, data_text, plain = chain.normalize(raw)
             fields: dict[str, Any] = {
                 "id": prev_id + 1,
                 "at": at,
@@ -164,7 +164,7 @@ def _append(
                 "target_id": str(pk),
                 "data": data,
             }
-            fields["hash"] = chain.event_hash(prev_hash, **fields)
+            fields["hash"] = chain.event_hash(prev_hash, data_is_plain=plain, **fields)
             fields["prev_hash"] = prev_hash
             # The values as the model's fields would convert them; only two need it.
             values = dict(fields)

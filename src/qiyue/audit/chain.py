@@ -79,18 +79,25 @@ def normalize_data(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     """``data`` exactly as the database will give it back: JSON types only (dates,
     decimals, UUIDs… as the strings ``DjangoJSONEncoder`` makes of them), and as JSON
     text that decodes to it. Data in those types already is given back as it is."""
+    plain, text, _exact = normalize(data)
+    return plain, text
+
+
+def normalize(data: dict[str, Any] | None) -> tuple[dict[str, Any], str, bool]:
+    """:func:`normalize_data`, and whether the data given back holds JSON types only, of
+    exactly those types (no floats): then :func:`canonical` need not look again."""
     if not data:
-        return {}, "{}"
+        return {}, "{}", True
     text = _STORED.encode(data)
     if _json_plain(data):
-        return data, text
+        return data, text, True
     plain: dict[str, Any] = json.loads(text)
     # Only big floats ("1e+20"), non-finite ones and -0.0 need a second look; the test
     # on the text is cheap and at worst walks a dict whose strings contain "e+".
     if "e+" in text or "NaN" in text or "Infinity" in text or "-0.0" in text:
         plain = _plain(plain)
         text = json.dumps(plain)
-    return plain, text
+    return plain, text, False
 
 
 @functools.lru_cache(maxsize=16)  # the events of one transaction share their time
@@ -111,8 +118,10 @@ def canonical(
     target_type: str,
     target_id: str,
     data: dict[str, Any],
+    data_is_plain: bool = False,
 ) -> bytes:
-    """The event as canonical JSON: sorted keys, no whitespace, UTF-8 (not escaped)."""
+    """The event as canonical JSON: sorted keys, no whitespace, UTF-8 (not escaped).
+    ``data_is_plain``: ``data`` is known to hold JSON types only (:func:`normalize`)."""
     doc = {
         "id": id,
         "at": utc_iso(at),
@@ -123,7 +132,15 @@ def canonical(
         "target_id": target_id,
         "data": data,
     }
-    if _json_plain(doc):
+    plain_fields = (
+        type(id) is int
+        and (actor_id is None or type(actor_id) is int)
+        and type(actor_name) is str
+        and type(action) is str
+        and type(target_type) is str
+        and type(target_id) is str
+    )
+    if plain_fields and (data_is_plain or _json_plain(data)):
         # orjson writes JSON types exactly as this encoder does (sorted by code point,
         # the same escapes, UTF-8), at a fraction of the cost. It refuses lone
         # surrogates and integers past 64 bits; floats, whose text differs, never get
