@@ -87,7 +87,8 @@ def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFil
 
     f.q = get("q")[:200]
     states = [s for s in get("state").split(",") if s]
-    bad = [s for s in states if s not in ContractState.values]
+    known = frozenset(ContractState.values)
+    bad = [s for s in states if s not in known]
     if bad:
         errors["state"] = _("Unknown state: %(s)s") % {"s": ", ".join(bad)[:80]}
     f.state = states
