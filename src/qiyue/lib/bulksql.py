@@ -53,7 +53,10 @@ def insert_rows(
     q = connection.ops.quote_name
     width = len(columns)
     head = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES "  # noqa: S608
-    one = "(" + ", ".join(["%s"] * width) + ")"
+    # SQLite's own "?" marks: Django rewrites every "%s" of a statement into one with a
+    # regular expression, 3.6 ms for a chunk of 900 contracts; a statement without any
+    # goes through unchanged (the parameters are a list either way).
+    one = "(" + ", ".join(["?"] * width) + ")"
     tail = f" RETURNING {', '.join(q(c) for c in returning)}" if returning else ""
     per_chunk = max(1, max_params(connection) // width)
     out: list[tuple[Any, ...]] = []
