@@ -13,8 +13,15 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from qiyue.documents.actions import upload_document
-from qiyue.search.analysis import analyse, fold, gram_tokens, regional_variants, stem
-from qiyue.search.backends.postgres import chunks, ts_term
+from qiyue.search.analysis import (
+    Tokens,
+    analyse,
+    fold,
+    gram_tokens,
+    regional_variants,
+    stem,
+)
+from qiyue.search.backends.postgres import chunks, ts_term, tsvector_literal
 from qiyue.search.backends.sqlite import fts_query
 from qiyue.search.queries import search_for
 from qiyue.search.query import MAX_TERMS, Kind, SearchError, parse
@@ -71,6 +78,14 @@ def test_a_traditional_query_also_looks_for_the_mainland_words() -> None:
     match = fts_query(parse('"軟體授權"'))
     assert '"软体 体授 授权"' in match and '"软件 件授 授权"' in match and " OR " in match
     assert "软件" in ts_term(parse("軟體").terms[0]) and "软体" in ts_term(parse("軟體").terms[0])
+
+
+def test_postgresql_vectors_are_written_as_tsvector_literals() -> None:
+    tokens = Tokens(w=["a'b", "c\\d", "x"], g=["x", "x", "y"], c=["税"])
+    assert tsvector_literal(tokens, "A") == (
+        "'w:a''b':1A 'w:c\\\\d':2A 'w:x':3A 'g:x':1A,2A 'g:y':3A 'c:税':1A"
+    )
+    assert tsvector_literal(Tokens(g=["z"] * 300), "D").count(",") == 255  # 256 positions
 
 
 def test_long_documents_are_chunked_with_overlaps_longer_than_any_query() -> None:

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from qiyue.contracts.models import Contract, Tag
 from qiyue.documents.models import Blob, Document, DocumentVersion
 from qiyue.documents.queries import version_pages
+from qiyue.lib.bulksql import in_ids
 from qiyue.parties.models import Party
 from qiyue.search.backends import get_backend
 from qiyue.search.backends.base import LIVE, NEXT, WRITE_CHUNK, IndexDocument
@@ -54,7 +55,7 @@ class ContractText(NamedTuple):
 
 @functools.cache
 def _texts_sql(vendor: str) -> str:
-    """The statement behind :func:`contract_texts` (one ``%s`` for the id list)."""
+    """The statement behind :func:`contract_texts` (``IN (%s)`` for the id list)."""
     q = connection.ops.quote_name
     through = Contract.tags.through._meta
     tag_field = through.get_field("tag")
@@ -78,9 +79,10 @@ def contract_texts(ids: Iterable[int]) -> dict[int, ContractText]:
     ids = [int(i) for i in ids]
     if not ids:
         return {}
-    sql = _texts_sql(connection.vendor).replace("%s", ", ".join(["%s"] * len(ids)), 1)
+    condition, params = in_ids(connection, ids)
+    sql = _texts_sql(connection.vendor).replace("IN (%s)", condition, 1)
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     first: dict[int, tuple[Any, ...]] = {}
     tags: dict[int, list[str]] = {}
@@ -116,7 +118,7 @@ _BLOB_FIELDS = _in_model_order(
 
 @functools.cache
 def _versions_sql(vendor: str) -> str:
-    """The statement behind :func:`latest_versions` (one ``%s`` for the id list)."""
+    """The statement behind :func:`latest_versions` (``IN (%s)`` for the id list)."""
     q = connection.ops.quote_name
 
     def cols(model: Any, alias: str, names: tuple[str, ...]) -> list[str]:
@@ -169,9 +171,10 @@ def _latest_rows(
     ids = [int(i) for i in contract_ids]
     if not ids:
         return
-    sql = _versions_sql(connection.vendor).replace("%s", ", ".join(["%s"] * len(ids)), 1)
+    condition, params = in_ids(connection, ids)
+    sql = _versions_sql(connection.vendor).replace("IN (%s)", condition, 1)
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     nvd = len(_VERSION_FIELDS) + len(_DOCUMENT_FIELDS)
     v_doc = _VERSION_FIELDS.index("document_id")
