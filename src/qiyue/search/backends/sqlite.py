@@ -66,10 +66,12 @@ PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
 # (counted, not timed: the choice must not depend on how busy the machine was when it
 # was made) are a set in the search statement, unless they are more than MAX_SET_ROWS
 # or the query has few matches; otherwise they are asked per match
-# (SqliteBackend.allowed). About the 3 ms this was timed at before, on a quiet machine:
-# a sales person's 9,000 contracts of a table take ~110,000 steps (2.3-3 ms); a type or
-# an amount filter over them, without an index that narrows to them, 140,000-480,000
-# steps of 60-100 ns each (bench/search.py on 100k contracts).
+# (SqliteBackend.allowed). About the 3 ms this was timed at before, on a quiet machine.
+# Counted as _set_size counts them (bench data, 2026-12-06): a sales person's 9,100
+# contracts of a table take ~155,000 steps, so they are asked per match, which was
+# within 1 ms of the set for every bench query (faster for most); the same contracts
+# filtered by an amount (188,000 steps), a type (219,000) or a state (496,000) cost 3.5-8
+# ms more as a set than per match. A manager's filters stop at MAX_SET_ROWS.
 SET_READ_STEPS = 125_000
 # "Few" is this many matches per allowed contract of a table: reading the set costs per
 # contract, asking per match costs per match, and the two met at 0.46 matches a contract
