@@ -69,7 +69,7 @@ PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
 # (SqliteBackend.allowed). About the 3 ms this was timed at before, on a quiet machine.
 # Counted as _set_size counts them (bench data, 2026-12-06): a sales person's 9,100
 # contracts of a table take ~155,000 steps, so they are asked per match, which was
-# within 1 ms of the set for every bench query (faster for most); the same contracts
+# within 1 ms of the set for every bench query (faster for half); the same contracts
 # filtered by an amount (188,000 steps), a type (219,000) or a state (496,000) cost 3.5-8
 # ms more as a set than per match. A manager's filters stop at MAX_SET_ROWS.
 SET_READ_STEPS = 125_000
