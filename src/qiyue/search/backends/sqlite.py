@@ -69,9 +69,10 @@ PROGRESS_STEPS = 10_000  # SQLite VM instructions between two looks at the clock
 # (SqliteBackend.allowed). About the 3 ms this was timed at before, on a quiet machine.
 # Counted as _set_size counts them (bench data, 2026-12-06): a sales person's 9,100
 # contracts of a table take ~155,000 steps, so they are asked per match, which was
-# within 1 ms of the set for every bench query (faster for half); the same contracts
-# filtered by an amount (188,000 steps), a type (219,000) or a state (496,000) cost 3.5-8
-# ms more as a set than per match. A manager's filters stop at MAX_SET_ROWS.
+# within 1 ms of the set for every bench query (faster for half). Filtered by an amount
+# (188,000 steps) they cost 3.5-5 ms more as a set than per match; by a type (219,000),
+# 8 ms more for one query and 4 ms less for another; by a state, 496,000 steps. A
+# manager's filtered contracts stop at MAX_SET_ROWS.
 SET_READ_STEPS = 125_000
 # "Few" is this many matches per allowed contract of a table: reading the set costs per
 # contract, asking per match costs per match, and the two met at 0.46 matches a contract
