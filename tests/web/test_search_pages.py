@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -78,6 +79,24 @@ def test_owner_sees_hits_with_marked_snippet_and_a_link_to_the_document(
     # Facets: one draft contract of one type in 销售一部.
     assert 'data-facet="state" data-value="draft"' in html
     assert 'data-testid="facet-department"' in html
+
+
+def test_a_word_typed_the_taiwan_way_says_which_mainland_word_was_looked_for_too(
+    login: Any, org: SimpleNamespace, corpus: SimpleNamespace
+) -> None:
+    client = login(org.sales1)
+    r = client.get(SEARCH, {"q": "合約"})
+    assert hit_ids(r) == {corpus.c1.pk, corpus.c2.pk, corpus.c6.pk}
+    html = r.content.decode()
+    assert "<mark>合同</mark>" in html
+    [also] = re.findall(r'data-testid="search-also">([^<]*)<', html)
+    assert also == "同时搜索了大陆用词：合同"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    r = client.get(SEARCH, {"q": "合約"})
+    [also] = re.findall(r'data-testid="search-also">([^<]*)<', r.content.decode())
+    assert also == "Also looked for the mainland's words: 合同"
+    r = client.get(SEARCH, {"q": "合同"})  # typed the mainland way: nothing more to say
+    assert 'data-testid="search-also"' not in r.content.decode()
 
 
 def test_colleague_and_outsider_see_none_of_the_owners_contracts_head_sees_them(

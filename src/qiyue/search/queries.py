@@ -77,6 +77,9 @@ class SearchResults:
     # bound, shown as "more than"; backends.base.CANDIDATES).
     exact: bool = True
     facets: Facets | None = None  # when asked for (search_for(facets=True))
+    #: The mainland's words also looked for, for words typed the Taiwan or Hong Kong way
+    #: (合約 → 合同: query.Term.variants), to say so beside the results.
+    also: list[str] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -147,6 +150,7 @@ def search_for(
         raise SearchError(_("Too far into the results; refine the search instead."))
     parsed = parse(q)
     results = SearchResults(page=page, page_size=page_size)
+    results.also = [v.text for t in parsed.positive for v in t.variants]
     if not parsed.positive:
         return results
     f = dataclasses.replace(filters or ContractFilters(), q="")
