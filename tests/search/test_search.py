@@ -250,6 +250,9 @@ def test_the_api_answers_only_visible_hits_with_next_links(
     assert "\\u003cmark\\u003e" in r.content.decode()
     r = api(org.sales1).get(body["next"])
     assert len(r.json()["items"]) == 1 and r.json()["next"] is None
+    assert r.json()["also"] == []
+    body = api(org.sales1).get("/api/v1/search", {"q": "合約"}).json()
+    assert body["also"] == ["合同"] and body["total"] == 3
     assert api(None).get("/api/v1/search", {"q": "合同"}).status_code == 401
     assert api(org.sales1).get("/api/v1/search", {"q": "x", "state": "nope"}).status_code == 400
 

@@ -65,6 +65,11 @@ class SearchPage(BaseModel):
         description="False when more contracts match than are counted: then the newest "
         "1,000 matches are ranked and paged, and `total` is a lower bound.",
     )
+    also: list[str] = Field(
+        default_factory=list,
+        description="The mainland's words also looked for, for words of `q` typed the "
+        "Taiwan or Hong Kong way (合約 → 合同, 軟體 → 软件).",
+    )
     next: str | None
 
 
@@ -92,6 +97,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
         "items": [item.as_dict() for item in results.items],
         "total": results.total,
         "total_exact": results.exact,
+        "also": results.also,
         "next": _next_link(request, params.page + 1) if results.has_next else None,
     }
     return render_json(request, body)
