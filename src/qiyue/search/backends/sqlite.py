@@ -179,6 +179,15 @@ def _create_fts(cur: Any, table: str) -> None:
     )
 
 
+def _index_sql(fts: str) -> str:
+    """The insert of an entry into the FTS5 table ``fts``: its contract id, then its
+    column values (:data:`COLUMNS`)."""
+    return (
+        f"INSERT INTO {fts} (rowid, {', '.join(COLUMNS)}) "
+        f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))})"
+    )
+
+
 def _unindex_sql(fts: str) -> str:
     """FTS5's ``'delete'`` of an entry of the contentless table ``fts``: its contract
     id, then the very values it was indexed with."""
@@ -350,11 +359,6 @@ def _sealed_chunks(
             after = int(rows[-1][0])
 
 
-def seal(values: list[str]) -> tuple[bytes, bytes]:
-    wrapped, [sealed] = seal_many([values])
-    return wrapped, sealed
-
-
 def seal_many(entries: list[list[str]]) -> tuple[bytes, list[bytes]]:
     """The column values of several entries, each sealed on its own under one new data
     key (given wrapped): the entries written together share their key, as the pages of
@@ -451,10 +455,7 @@ class SqliteBackend(SearchBackend):
         for fts, rows in by_table.items():
             cur.executemany(_unindex_sql(fts), rows)
         if found:
-            cur.execute(
-                f"DELETE FROM {terms} WHERE contract_id IN ({', '.join(['%s'] * len(found))})",
-                [row[0] for row in found],
-            )
+            cur.execute(f"DELETE FROM {terms} WHERE contract_id IN ({marks})", contract_ids)
 
     @staticmethod
     def _unindex(cur: Any, fts: str, contract_id: int, sealed_row: Any) -> list[str]:
@@ -467,11 +468,7 @@ class SqliteBackend(SearchBackend):
     @staticmethod
     def _index(cur: Any, fts: str, contract_id: int, values: list[str]) -> None:
         _create_fts(cur, fts)
-        cur.execute(
-            f"INSERT INTO {fts} (rowid, {', '.join(COLUMNS)}) "
-            f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))})",
-            [contract_id, *values],
-        )
+        cur.execute(_index_sql(fts), [contract_id, *values])
 
     def write(self, docs: Sequence[IndexDocument], *, generation: str = LIVE) -> None:
         if not docs:
@@ -489,11 +486,7 @@ class SqliteBackend(SearchBackend):
             self._delete(cur, ids, generation)
             for fts, rows in by_table.items():
                 _create_fts(cur, fts)
-                cur.executemany(
-                    f"INSERT INTO {fts} (rowid, {', '.join(COLUMNS)}) "
-                    f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))})",
-                    rows,
-                )
+                cur.executemany(_index_sql(fts), rows)
             cur.executemany(
                 f"INSERT INTO {terms} (contract_id, wrapped_key, sealed) VALUES (%s, %s, %s)",
                 [(contract_id, wrapped, one) for contract_id, one in zip(ids, sealed, strict=True)],
