@@ -94,11 +94,12 @@ MAX_VARIANTS = 4
 
 
 @lru_cache(maxsize=1)
-def _regional_words() -> dict[str, tuple[str, ...]]:
-    """Folded Taiwan/Hong Kong words → the folded mainland words for the same thing:
-    合约 → 合同, 软体 → 软件, 资讯 → 信息. From OpenCC's ``TWPhrasesRev`` (shipped by
-    opencc-python-reimplemented) and :data:`CONTRACT_WORDS`; pairs that fold to the
-    same characters are left out (folding matches them already)."""
+def _regional_words() -> tuple[dict[str, tuple[str, ...]], int]:
+    """Folded Taiwan/Hong Kong words → the folded mainland words for the same thing
+    (合约 → 合同, 软体 → 软件, 资讯 → 信息), and the length of the longest word. From
+    OpenCC's ``TWPhrasesRev`` (shipped by opencc-python-reimplemented) and
+    :data:`CONTRACT_WORDS`; pairs that fold to the same characters are left out (folding
+    matches them already)."""
     from importlib.resources import files
 
     text = files("opencc").joinpath("dictionary/TWPhrasesRev.txt").read_text("utf-8")
@@ -111,10 +112,11 @@ def _regional_words() -> dict[str, tuple[str, ...]]:
     table: dict[str, list[str]] = {}
     for key, value in [*pairs, *CONTRACT_WORDS]:
         word, mainland = fold(key), fold(value)
-        forms = table.setdefault(word, []) if IS_CJK.match(word) else []
-        if word != mainland and IS_CJK.match(mainland) and mainland not in forms:
-            forms.append(mainland)
-    return {word: tuple(forms) for word, forms in table.items() if forms}
+        if word != mainland and IS_CJK.match(word) and IS_CJK.match(mainland):
+            forms = table.setdefault(word, [])
+            if mainland not in forms:
+                forms.append(mainland)
+    return {word: tuple(forms) for word, forms in table.items()}, max(map(len, table), default=0)
 
 
 def regional_variants(folded: str) -> tuple[str, ...]:
@@ -123,8 +125,7 @@ def regional_variants(folded: str) -> tuple[str, ...]:
     right): 软体授权合约 → 软件授权合同. At most :data:`MAX_VARIANTS`; none when it holds
     no such word. A query typed in traditional characters is looked for in these forms
     too: the person typing it may call a 合同 a 合約."""
-    words = _regional_words()
-    longest = max(map(len, words), default=0)
+    words, longest = _regional_words()
     texts = [""]
     i = 0
     while i < len(folded):
