@@ -26,12 +26,12 @@ from qiyue.contracts.lifecycle import (
     Transition,
 )
 from qiyue.contracts.models import (
-    Confidentiality,
+    CONFIDENTIALITY_VALUES,
+    RELATION_VALUES,
     Contract,
     ContractShare,
     ContractState,
     ContractType,
-    Relation,
     Tag,
 )
 from qiyue.contracts.numbering import allocate_number
@@ -132,12 +132,6 @@ def counterparty_error(party: Party | None) -> str:
     if party.status == Party.Status.BLOCKED:
         return _("This customer is blocked; no new contracts.")
     return ""
-
-
-# Django builds a choices class's ``values`` anew at every read (4 µs), which counts in
-# a bulk import's rows.
-_CONFIDENTIALITY = frozenset(Confidentiality.values)
-_RELATIONS = frozenset(Relation.values)
 
 
 def clean_contract_data(
@@ -243,7 +237,7 @@ def clean_contract_data(
                 }
 
     if "confidentiality" in data:
-        if data["confidentiality"] not in _CONFIDENTIALITY:
+        if data["confidentiality"] not in CONFIDENTIALITY_VALUES:
             errors["confidentiality"] = _("Unknown confidentiality level.")
         else:
             out["confidentiality"] = data["confidentiality"]
@@ -261,7 +255,7 @@ def clean_contract_data(
             out["tags"] = tags
 
     if "relation" in data:
-        if (data["relation"] or "") not in _RELATIONS:
+        if (data["relation"] or "") not in RELATION_VALUES:
             errors["relation"] = _("Unknown relation.")
         else:
             out["relation"] = data["relation"] or ""

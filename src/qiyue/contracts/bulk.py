@@ -44,6 +44,7 @@ from qiyue.contracts.actions import (
     snapshot_value,
 )
 from qiyue.contracts.models import (
+    STATE_VALUES,
     Contract,
     ContractState,
     ContractType,
@@ -74,7 +75,6 @@ COLUMNS = (*NAME_COLUMNS, *PLAIN_FIELDS, *DOCUMENT_COLUMNS)
 _COLUMN_SET = frozenset(COLUMNS)
 _PLAIN_SET = frozenset(PLAIN_FIELDS)
 FORMATS = ("csv", "jsonl")
-STATES = frozenset(ContractState.values)
 
 
 class ImportRefused(ValueError):
@@ -295,7 +295,7 @@ class _Checker:
             if isinstance(owner, str):
                 errors["owner"] = owner
         state = _text(row, "state") or ContractState.DRAFT
-        if state not in STATES:
+        if state not in STATE_VALUES:
             errors["state"] = _("Unknown state %(to)s.") % {"to": state[:40]}
         elif state != ContractState.DRAFT and not self.may_set_state:
             errors["state"] = _("Only administrators may import contracts that are not drafts.")

@@ -111,6 +111,13 @@ class Relation(models.TextChoices):
     RENEWAL = "renewal", _("Renewal of a contract")
 
 
+# The values of the choices above as sets, made once: Django builds a choices class's
+# ``values`` anew at every read (4 µs), which counts in a bulk import's rows.
+STATE_VALUES = frozenset(ContractState.values)
+CONFIDENTIALITY_VALUES = frozenset(Confidentiality.values)
+RELATION_VALUES = frozenset(Relation.values)
+
+
 def cancel_by(expiry: date, notice_days: int | None) -> date:
     """The last day to give notice before an automatic renewal that takes effect after
     ``expiry``: ``notice_days`` before it, or the expiry date itself when no notice

@@ -21,6 +21,7 @@ from qiyue.audit.models import AuditEvent
 from qiyue.audit.queries import history_of
 from qiyue.contracts.lifecycle import FROZEN_STATES, transitions_from
 from qiyue.contracts.models import (
+    STATE_VALUES,
     Contract,
     ContractShare,
     ContractState,
@@ -87,8 +88,7 @@ def parse_filters(params: Mapping[str, Any], *, user: Any = None) -> ContractFil
 
     f.q = get("q")[:200]
     states = [s for s in get("state").split(",") if s]
-    known = frozenset(ContractState.values)
-    bad = [s for s in states if s not in known]
+    bad = [s for s in states if s not in STATE_VALUES]
     if bad:
         errors["state"] = _("Unknown state: %(s)s") % {"s": ", ".join(bad)[:80]}
     f.state = states
