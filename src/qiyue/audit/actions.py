@@ -153,7 +153,7 @@ def _append(
     with conn.cursor() as cursor:
         prev_id, prev_hash = _read_head(conn, cursor)
         for pk, raw in items:
-            data, data_text, plain = chain.normalize(raw)
+            data, data_text, plain = chain.normalize_data(raw)
             fields: dict[str, Any] = {
                 "id": prev_id + 1,
                 "at": at,

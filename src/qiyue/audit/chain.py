@@ -75,17 +75,12 @@ def _json_plain(value: Any) -> bool:
     return True
 
 
-def normalize_data(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+def normalize_data(data: dict[str, Any] | None) -> tuple[dict[str, Any], str, bool]:
     """``data`` exactly as the database will give it back: JSON types only (dates,
     decimals, UUIDs… as the strings ``DjangoJSONEncoder`` makes of them), and as JSON
-    text that decodes to it. Data in those types already is given back as it is."""
-    plain, text, _exact = normalize(data)
-    return plain, text
-
-
-def normalize(data: dict[str, Any] | None) -> tuple[dict[str, Any], str, bool]:
-    """:func:`normalize_data`, and whether the data given back holds JSON types only, of
-    exactly those types (no floats): then :func:`canonical` need not look again."""
+    text that decodes to it. Data in those types already is given back as it is. Third,
+    whether it holds JSON types only, of exactly those types (no floats): then
+    :func:`canonical` need not look again (``data_is_plain``)."""
     if not data:
         return {}, "{}", True
     text = _STORED.encode(data)
@@ -121,7 +116,7 @@ def canonical(
     data_is_plain: bool = False,
 ) -> bytes:
     """The event as canonical JSON: sorted keys, no whitespace, UTF-8 (not escaped).
-    ``data_is_plain``: ``data`` is known to hold JSON types only (:func:`normalize`)."""
+    ``data_is_plain``: ``data`` is known to hold JSON types only (:func:`normalize_data`)."""
     doc = {
         "id": id,
         "at": utc_iso(at),
