@@ -46,3 +46,40 @@ def test_a_cut_that_would_make_a_new_match_keeps_the_whole_text() -> None:
     assert pattern is not None
     assert match_window(text, pattern) == text
     assert highlight(text, pattern) is not None
+
+
+CLAUSE = (
+    "The Supplier may terminate this Agreement upon thirty (30) days after written "
+    "notice. 8. Governing Law and Arbitration This Agreement is governed by the laws of "
+    "Hong Kong. Any dispute shall be finally resolved by arbitration in Hong Kong under "
+    "the rules then in force."
+)
+
+
+@pytest.mark.parametrize("shift", range(0, 12))
+def test_an_english_snippet_begins_and_ends_between_words(shift: int) -> None:
+    # Each shift moves where 40 characters before the match falls inside "thirty".
+    text = "x" * shift + " " + CLAUSE
+    pattern = matcher(parse('"governing law"'))
+    assert pattern is not None
+    html = highlight(text, pattern)
+    assert html is not None and html.startswith("…") and html.endswith("…")
+    words = html.strip("…").split()
+    assert words[0] in {"(30)", "days", "thirty"}, html
+    assert words[-1] in CLAUSE.split(), html
+    window = match_window(text, pattern)
+    assert window is not None and highlight(window, pattern) == html
+
+
+def test_a_word_longer_than_the_trim_is_cut_and_chinese_is_cut_anywhere() -> None:
+    pattern = matcher(parse("违约金"))
+    assert pattern is not None
+    chinese = "本合同" * 30 + "甲方应支付违约金" + "并承担损失" * 40
+    html = highlight(chinese, pattern)
+    assert html is not None
+    start = chinese.index("违约金") - 40
+    assert html.startswith("…" + chinese[start : start + 10])
+    code = "A" * 200 + " renewal " + "B" * 300
+    found = highlight(code, matcher(parse("renewal")))  # type: ignore[arg-type]
+    assert found is not None and found.startswith("…" + "A" * 39 + " <mark>renewal</mark>")
+    assert found.endswith("B…")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape as html_escape
 from typing import Any
+from unicodedata import east_asian_width
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -138,6 +139,38 @@ def match_spans(
             yield origin[m.start()], origin[m.end() - 1] + 1
 
 
+# How far a snippet's ends move to meet a word's edge; a longer "word" is cut.
+WORD_TRIM = 20
+
+
+def _in_word(ch: str) -> bool:
+    """A letter or digit of a script written with spaces between words (not Chinese,
+    Japanese or Korean, whose characters may be cut between)."""
+    return ch.isalnum() and east_asian_width(ch) not in ("W", "F")
+
+
+def _word_bounds(text: str, start: int, end: int, first: int, first_end: int) -> tuple[int, int]:
+    """``start`` and ``end`` moved inwards, by at most ``WORD_TRIM`` characters, off the
+    middle of a word, so a snippet does not begin with "irty" nor end with "shal". Never
+    past the first match. Only inwards: :func:`analysis.match_window` keeps the text up
+    to the unmoved ends, so a snippet of the window is the snippet of the whole text."""
+    if start > 0 and _in_word(text[start - 1]):
+        limit = min(first, start + WORD_TRIM)
+        at = start
+        while at < limit and _in_word(text[at]):
+            at += 1
+        if at < limit:
+            start = at
+    if end < len(text) and _in_word(text[end]):
+        lowest = max(first_end, end - WORD_TRIM)
+        at = end
+        while at > lowest and _in_word(text[at - 1]):
+            at -= 1
+        if at > lowest:
+            end = at
+    return start, end
+
+
 def highlight(text: str, pattern: re.Pattern[str]) -> str | None:
     """An escaped window of ``text`` around its first match, matches in ``<mark>``;
     None when nothing matches."""
@@ -145,8 +178,13 @@ def highlight(text: str, pattern: re.Pattern[str]) -> str | None:
     found = pattern.search(folded)
     if found is None:
         return None
-    start = max(0, (found.start() if origin is None else origin[found.start()]) - BEFORE)
+    if origin is None:
+        first, first_end = found.start(), found.end()
+    else:
+        first, first_end = origin[found.start()], origin[max(found.start(), found.end() - 1)] + 1
+    start = max(0, first - BEFORE)
     end = min(len(text), start + LENGTH)
+    start, end = _word_bounds(text, start, end, first, first_end)
     spans: list[tuple[int, int]] = []
     for a, b in match_spans(folded, origin, pattern):
         if a >= end:
