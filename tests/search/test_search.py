@@ -438,6 +438,9 @@ def test_the_reindex_command_rebuilds_and_the_search_command_prints_json(
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r["contract_id"] for r in rows] == [corpus.c1.pk]
     assert set(rows[0]) >= {"contract_id", "number", "title", "score", "snippet"}
+    err = StringIO()
+    call_command("search", "违约金", "--as", "sales1", stdout=StringIO(), stderr=err)
+    assert err.getvalue() == "1 contract found\n"
     out = StringIO()
     call_command("search", "违约金", "--as", "sales2", stdout=out, stderr=StringIO())
     assert corpus.c1.number not in out.getvalue()

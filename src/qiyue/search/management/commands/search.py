@@ -90,7 +90,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{item.number}\t{item.title}\t{item.score:.3f}\t{text}")
         if not opts["json"]:
             more = "" if results.exact else "more than "
-            self.stderr.write(f"{more}{results.total} contracts found")
+            noun = "contract" if results.total == 1 else "contracts"
+            self.stderr.write(f"{more}{results.total} {noun} found")
 
     def _reindex(self, *, chunk: int, restart: bool) -> None:
         started = time.monotonic()
