@@ -18,6 +18,16 @@ def test_account_page_lists_only_the_users_own_tokens(login: Any, org: Any) -> N
     assert b"ERP secret" not in response.content
 
 
+def test_the_token_section_links_the_api_reference_and_its_usual_addresses_lead_there(
+    login: Any, org: Any, client: Any
+) -> None:
+    html = login(org.sales1).get(reverse("web:account")).content.decode()
+    assert f'href="{reverse("api:openapi-view")}" data-testid="api-docs-link"' in html
+    for path in ("/api/", "/api/docs"):
+        response = client.get(path)
+        assert (response.status_code, response["Location"]) == (302, "/api/v1/docs")
+
+
 def test_token_page_shows_the_raw_token_once(login: Any, org: Any) -> None:
     c = login(org.sales1)
     response = c.post(reverse("web:token_create"), {"name": "CRM"})
