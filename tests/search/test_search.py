@@ -257,6 +257,22 @@ def test_the_api_answers_only_visible_hits_with_next_links(
     assert api(org.sales1).get("/api/v1/search", {"q": "x", "state": "nope"}).status_code == 400
 
 
+def test_the_api_takes_every_search_order_it_documents_and_names_a_bad_one(
+    org: SimpleNamespace, corpus: SimpleNamespace, api: Any
+) -> None:
+    # What the docs page's "Try it out" sends: every parameter at its default.
+    defaults = {"q": "合同", "sort": "relevance", "page": 1, "page_size": 20}
+    r = api(org.sales1).get("/api/v1/search", defaults)
+    assert r.status_code == 200, r.content
+    assert r.json()["total"] == 3
+    for sort in ("expiry", "-signed", "-created", "updated"):
+        r = api(org.sales1).get("/api/v1/search", {**defaults, "sort": sort})
+        assert r.status_code == 200 and r.json()["total"] == 3, (sort, r.content)
+    for params, field in (({"sort": "title"}, "sort"), ({"page": 51}, "page")):
+        r = api(org.sales1).get("/api/v1/search", {**defaults, **params})
+        assert r.status_code == 400 and list(r.json()["errors"]) == [field], r.content
+
+
 # -- keeping the index in step -----------------------------------------------------------
 
 

@@ -19,8 +19,7 @@ from qiyue.api.errors import invalid
 from qiyue.api.pagination import check_page_size, check_params
 from qiyue.api.rendering import render_json
 from qiyue.api.schemas import COMMON_ERRORS, ContractFilterParams
-from qiyue.contracts.queries import parse_filters
-from qiyue.search.queries import search_for
+from qiyue.search.queries import search_filters, search_for
 from qiyue.search.query import SearchError
 
 router = Router(tags=["search"])
@@ -86,13 +85,13 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
     user = current_user(request)
     check_params(request)
     size = check_page_size(params.page_size)
-    filters = parse_filters(request.GET, user=user)
+    filters = search_filters(request.GET, user=user)
     try:
         results = search_for(
             user, params.q, filters=filters, sort=params.sort, page=params.page, page_size=size
         )
     except SearchError as exc:
-        raise invalid({"q": str(exc)}, str(exc)) from None
+        raise invalid({exc.field: str(exc)}, str(exc)) from None
     body: dict[str, Any] = {
         "items": [item.as_dict() for item in results.items],
         "total": results.total,

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract, visibility_key
-from qiyue.contracts.queries import ContractFilters, apply_filters
+from qiyue.contracts.queries import ContractFilters, apply_filters, parse_filters
 from qiyue.search.analysis import fold, match_window
 from qiyue.search.backends import base, get_backend
 from qiyue.search.backends.base import CANDIDATES, SORT_COLUMNS, Allowed
@@ -87,6 +88,29 @@ class SearchResults:
 
 
 SORTS = {"relevance", *SORT_COLUMNS, *(f"-{k}" for k in SORT_COLUMNS)}
+# The contract list's filters that narrow a search. Not its ``q`` (the search's own query)
+# nor its ``sort``: a search sorts by relevance or by one of SORTS.
+FILTER_KEYS = (
+    "state",
+    "contract_type",
+    "type",
+    "customer",
+    "owner",
+    "department",
+    "tag",
+    "expiry_from",
+    "expiry_to",
+    "signed_from",
+    "signed_to",
+    "amount_min",
+    "amount_max",
+)
+
+
+def search_filters(params: Mapping[str, Any], *, user: Any) -> ContractFilters:
+    """The filters of a search's parameters (a request's query string); FilterError
+    naming each bad one."""
+    return parse_filters({k: params.get(k) for k in FILTER_KEYS if k in params}, user=user)
 
 
 def _may_match(text: str, pattern: re.Pattern[str]) -> bool:
@@ -142,12 +166,12 @@ def search_for(
     :func:`facets_for` (``results.facets``), from the same search statement when it can
     give them."""
     if sort not in SORTS:
-        raise SearchError(_("Unknown sort order."))
+        raise SearchError(_("Unknown sort order."), "sort")
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise SearchError(_("Enter a page of 1 or more and a page size of 1 to 200."))
+        raise SearchError(_("Enter a page of 1 or more and a page size of 1 to 200."), "page")
     offset = (page - 1) * page_size
     if offset >= MAX_OFFSET:
-        raise SearchError(_("Too far into the results; refine the search instead."))
+        raise SearchError(_("Too far into the results; refine the search instead."), "page")
     parsed = parse(q)
     results = SearchResults(page=page, page_size=page_size)
     results.also = [v.text for t in parsed.positive for v in t.variants]

@@ -38,7 +38,12 @@ MIN_PREFIX = 2
 
 
 class SearchError(ValueError):
-    """A query that cannot be run; the message is for the user."""
+    """A query that cannot be run; the message is for the user, ``field`` names the
+    parameter it is about (``q``, ``sort``, ``page``)."""
+
+    def __init__(self, message: str, field: str = "q") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Kind(StrEnum):

@@ -21,11 +21,13 @@ from django.views.decorators.http import require_GET
 
 from qiyue.accounts.models import Department
 from qiyue.contracts.models import ContractState, ContractType
-from qiyue.contracts.queries import ContractFilters, FilterError, parse_filters
+from qiyue.contracts.queries import ContractFilters, FilterError
 from qiyue.search.queries import (
+    FILTER_KEYS,
     Facets,
     SearchResults,
     hit_contracts,
+    search_filters,
     search_for,
 )
 from qiyue.search.query import SearchError
@@ -47,21 +49,6 @@ SORT_CHOICES = [
     ("-updated", gettext_lazy("Changed, latest first")),
     ("updated", gettext_lazy("Changed, earliest first")),
 ]
-FILTER_KEYS = (
-    "state",
-    "contract_type",
-    "type",
-    "customer",
-    "owner",
-    "department",
-    "tag",
-    "expiry_from",
-    "expiry_to",
-    "signed_from",
-    "signed_to",
-    "amount_min",
-    "amount_max",
-)
 
 
 class _Hits:
@@ -81,12 +68,6 @@ class _Hits:
 
     def __getitem__(self, index: slice) -> list[dict[str, Any]]:
         return self.rows
-
-
-def _filters(request: HttpRequest, user: Any) -> ContractFilters:
-    """The contract-list filters of the request; its ``sort`` is the search's own."""
-    params = {k: request.GET.get(k) for k in FILTER_KEYS if k in request.GET}
-    return parse_filters(params, user=user)
 
 
 def _rows(user: Any, results: SearchResults) -> list[dict[str, Any]]:
@@ -161,7 +142,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     results = SearchResults(page=number, page_size=size)
     facets = Facets()
     try:
-        filters = _filters(request, user)
+        filters = search_filters(request.GET, user=user)
     except FilterError as exc:
         filter_errors = exc.errors
     if filters is not None and q.strip():
