@@ -66,9 +66,19 @@ def test_an_english_snippet_begins_and_ends_between_words(shift: int) -> None:
     assert html is not None and html.startswith("…") and html.endswith("…")
     words = html.strip("…").split()
     assert words[0] in {"(30)", "days", "thirty"}, html
+    assert html[1] not in " .", html
     assert words[-1] in CLAUSE.split(), html
     window = match_window(text, pattern)
     assert window is not None and highlight(window, pattern) == html
+
+
+def test_a_snippet_that_moved_past_a_word_begins_with_the_next_one() -> None:
+    text = (
+        "The Joint Venture is formed by the Parties. "
+        "The name of the Joint Venture will be MightyCell Batteries."
+    )
+    html = highlight(text, matcher(parse("mightycell")))  # type: ignore[arg-type]
+    assert html is not None and html.startswith("…The name of the Joint Venture"), html
 
 
 def test_a_word_longer_than_the_trim_is_cut_and_chinese_is_cut_anywhere() -> None:

@@ -141,6 +141,8 @@ def match_spans(
 
 # How far a snippet's ends move to meet a word's edge; a longer "word" is cut.
 WORD_TRIM = 20
+# What a snippet does not begin with once it has moved past the end of a cut word.
+_AFTER_WORD = frozenset(" \t\r\n.,;:!?")
 
 
 def _in_word(ch: str) -> bool:
@@ -158,6 +160,8 @@ def _word_bounds(text: str, start: int, end: int, first: int, first_end: int) ->
         limit = min(first, start + WORD_TRIM)
         at = start
         while at < limit and _in_word(text[at]):
+            at += 1
+        while at < limit and text[at] in _AFTER_WORD:  # "…The", not "…. The"
             at += 1
         if at < limit:
             start = at
