@@ -78,6 +78,12 @@ EXPECTED = {
     '"軟體許可協議"': {"c2"},
     "合同 -合約": set(),
     "合约": set(),  # typed in simplified: the mainland word 合约, not 合同
+    # Quotes and minus signs as input methods and word processors type them.
+    "\u201cgoverning law\u201d": {"c3"},  # “…”
+    "\uff02governing law\uff02": {"c3"},  # ＂…＂
+    "「中华人民共和国」": {"c1"},
+    "合同 \uff0d甲方": {"c6"},  # －
+    "合同 \u2212甲方": {"c6"},  # −
 }
 
 

@@ -1,8 +1,9 @@
 """The search box's little language, parsed into terms the backends translate.
 
 - words are ANDed: ``违约金 北京`` finds contracts with both;
-- ``"quoted phrases"`` match in order (an unbalanced quote runs to the end);
-- ``-word`` or ``-"a phrase"`` excludes;
+- ``"quoted phrases"`` match in order (an unbalanced quote runs to the end); “curly”,
+  full-width and corner quotes (＂…＂, 「…」) are quotes too;
+- ``-word`` or ``-"a phrase"`` excludes (a full-width －, or a minus sign −, as well);
 - ``renew*`` matches words that start with *renew* (two characters at least);
 - a CJK word of any length matches as a substring (违约 finds 违约金), one character too;
 - a word typed in traditional characters also finds the mainland's word for the same
@@ -87,6 +88,23 @@ class ParsedQuery:
 
 
 _CHUNK = re.compile(r'(-?)"([^"]*)(?:"|$)|(-?)(\S+)')
+# Quotes and minus signs as Chinese input methods, word processors and phones type them:
+# read as " and - (a NUL as a space).
+_MARKS = str.maketrans(
+    {
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u201e": '"',  # „
+        "\uff02": '"',  # ＂ (full width)
+        "\u300c": '"',  # 「
+        "\u300d": '"',  # 」
+        "\u300e": '"',  # 『
+        "\u300f": '"',  # 』
+        "\uff0d": "-",  # － (full width)
+        "\u2212": "-",  # − (minus sign)
+        "\x00": " ",
+    }
+)
 
 
 def _term(text: str, *, negative: bool, quoted: bool) -> Term | None:
@@ -130,7 +148,7 @@ def parse(q: str) -> ParsedQuery:
             _("Search for at most %(max)d characters at a time.") % {"max": MAX_CHARS}
         )
     parsed = ParsedQuery()
-    for m in _CHUNK.finditer(q.replace("\x00", " ")):
+    for m in _CHUNK.finditer(q.translate(_MARKS)):
         if m.group(2) is not None:
             term = _term(m.group(2), negative=bool(m.group(1)), quoted=True)
         else:
