@@ -129,5 +129,25 @@ def test_header_box_results_page_facets_and_marked_document(
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
 
 
+def test_the_filters_customer_search_refills_the_list_and_the_choice_is_kept(
+    page: Any, shot: Any
+) -> None:
+    log_in(page, "manager")
+    page.goto("/search/?q=" + "合同")
+    picker = page.get_by_test_id("filter-customer-search")
+    picker.press_sequentially("星河", delay=40)
+    options = page.get_by_test_id("filter-customer").locator("option")
+    expect(options.nth(1)).to_contain_text("星河")
+    expect(options.first).to_have_attribute("value", "")
+    name = options.nth(1).inner_text()
+    page.get_by_test_id("filter-customer").select_option(index=1)
+    page.get_by_test_id("search-submit").click()
+    # The search box of the picker is not sent: the query stays the search's own.
+    expect(page).to_have_url(re.compile(r"\?q=%E5%90%88%E5%90%8C&.*customer=\d+"))
+    expect(page.get_by_test_id("filter-customer").locator("option:checked")).to_have_text(name)
+    expect(page.get_by_test_id("search-hit").first).to_contain_text(name)
+    shot(page, "31-search-customer-filter")
+
+
 def _path(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)

@@ -154,3 +154,32 @@ def test_autocomplete_offers_only_visible_customers(login: Any, org: Any) -> Non
     text = body.content.decode()
     assert mine.name in text
     assert theirs.name not in text
+
+
+def test_the_contract_filters_keep_an_older_customer_chosen_and_search_for_others(
+    login: Any, org: Any, monkeypatch: Any
+) -> None:
+    from qiyue.web.views import contracts as contract_views
+
+    older = make_party(org.sales1, name="老客户有限公司")
+    make_party(org.sales1, name="新客户有限公司")
+    theirs = make_party(org.sales2, name="别人的客户有限公司")
+    monkeypatch.setattr(contract_views, "PICKER_LIMIT", 1)  # the newest customer only
+    client = login(org.sales1)
+    for url in (reverse("web:contract_list"), reverse("web:search")):
+        html = client.get(url, {"q": "合同", "customer": older.pk}).content.decode()
+        assert f'<option value="{older.pk}" selected>老客户有限公司</option>' in html
+        assert "新客户有限公司" in html
+        # A customer the user may not see is neither offered nor named.
+        html = client.get(url, {"customer": theirs.pk}).content.decode()
+        assert "别人的客户" not in html
+    # The filter's search box refills the list, led by "All customers"; it is sent to
+    # the picker only, never with the filters (whose own "q" is the search).
+    html = client.get(reverse("web:contract_list")).content.decode()
+    assert 'name="q" form="no-form"' in html and 'data-testid="filter-customer-search"' in html
+    options = client.get(reverse("web:party_autocomplete"), {"q": "老客户", "all": "1"})
+    assert options.content.decode().strip() == (
+        f'<option value="">全部客户</option><option value="{older.pk}">老客户有限公司</option>'
+    )
+    none = client.get(reverse("web:party_autocomplete"), {"q": "没有这个", "all": "1"})
+    assert "disabled" in none.content.decode()

@@ -41,7 +41,7 @@ from qiyue.contracts.queries import (
     related_for,
     shares_of,
 )
-from qiyue.parties.queries import party_choices_for, party_for
+from qiyue.parties.queries import party_choices_for, party_for, party_options_for
 from qiyue.web.forms import ContractForm, add_errors, contract_initial
 from qiyue.web.history import describe
 from qiyue.web.views.common import (
@@ -56,14 +56,16 @@ from qiyue.web.views.documents import documents_context
 PICKER_LIMIT = 200
 
 
-def filter_choices(user: Any) -> dict[str, Any]:
+def filter_choices(request: HttpRequest) -> dict[str, Any]:
     """The choices of the contract filter form (``web/_contract_filters.html``), shared by
-    the contract list and the search page."""
+    the contract list and the search page; the customer filtered on is always among them."""
     return {
         "states": ContractState.choices,
         "types": list(contract_types()),
         "departments": list(departments()),
-        "parties": party_choices_for(user, limit=PICKER_LIMIT),
+        "parties": party_options_for(
+            request.user, limit=PICKER_LIMIT, chosen=as_id(request.GET.get("customer"))
+        ),
     }
 
 
@@ -91,7 +93,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
             "filter_errors": filter_errors,
             "current_sort": current_sort,
             "sort_keys": list(SORTS),
-            **filter_choices(user),
+            **filter_choices(request),
             "selected_states": selected_states,
             "page_sizes": PAGE_SIZES,
             "filtered": any(

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from qiyue.contracts.queries import ContractFilters, contracts_for
 from qiyue.parties.actions import PartyError, StaleEdit, add_contact, create_party, update_party
 from qiyue.parties.models import Party
-from qiyue.parties.queries import contacts_of, may, parties_for, party_choices_for, party_for
+from qiyue.parties.queries import contacts_of, may, parties_for, party_for, party_options_for
 from qiyue.web.forms import ContactForm, PartyForm, add_errors, party_initial
 from qiyue.web.views.common import PAGE_SIZES, edit_response, paginate
 
@@ -125,8 +125,10 @@ def party_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def party_autocomplete(request: HttpRequest) -> HttpResponse:
-    """<option>s of customers matching ``q``, for the htmx picker on the contract form."""
+    """<option>s of customers matching ``q``, for the htmx pickers of the contract form
+    and of the contract filters (``all``: led by an "All customers" option)."""
     q = request.GET.get("q", "")[:100].strip()
-    rows = party_choices_for(request.user, q=q, limit=30)
-    options = [(p.pk, p.name) for p in rows]
+    options = party_options_for(request.user, q=q, limit=30)
+    if request.GET.get("all"):
+        return render(request, "web/_options.html", {"options": options, "all": True})
     return render(request, "web/_options.html", {"options": options, "blank": not options})

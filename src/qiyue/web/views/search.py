@@ -164,7 +164,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             page = paginator.page(number)
         except EmptyPage:
             past_end = True
-    choices = filter_choices(user)
+    choices = filter_choices(request)
     types, depts = choices["types"], choices["departments"]
     context = {
         "q": q,
