@@ -24,7 +24,7 @@ from qiyue.search.backends import base as search_base
 from qiyue.search.backends import get_backend
 from qiyue.search.backends.base import NEXT
 from qiyue.search.models import IndexRebuild
-from qiyue.search.queries import search_for
+from qiyue.search.queries import SORTS, search_for
 from qiyue.search.query import SearchError, parse
 from tests.factories import make_contract
 
@@ -271,7 +271,12 @@ def test_the_api_takes_every_search_order_it_documents_and_names_a_bad_one(
     r = api(org.sales1).get("/api/v1/search", defaults)
     assert r.status_code == 200, r.content
     assert r.json()["total"] == 3
-    for sort in ("expiry", "-signed", "-created", "updated"):
+    # Every order the API page offers in its menu is taken.
+    schema = api(org.sales1).get("/api/v1/openapi.json").json()
+    params = schema["paths"]["/api/v1/search"]["get"]["parameters"]
+    offered = next(p["schema"]["enum"] for p in params if p["name"] == "sort")
+    assert set(offered) == SORTS
+    for sort in offered:
         r = api(org.sales1).get("/api/v1/search", {**defaults, "sort": sort})
         assert r.status_code == 200 and r.json()["total"] == 3, (sort, r.content)
     for params, field in (({"sort": "title"}, "sort"), ({"page": 51}, "page")):
