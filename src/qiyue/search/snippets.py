@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape as html_escape
 from typing import Any
-from unicodedata import east_asian_width
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -141,37 +140,36 @@ def match_spans(
 
 # How far a snippet's ends move to meet a word's edge; a longer "word" is cut.
 WORD_TRIM = 20
+# A letter or digit of a script written with spaces between words: below U+1100, and
+# the extended Latin and Greek letters (Vietnamese). Not Hangul, kana or Chinese (from
+# U+1100 and U+2E80), nor full-width forms, whose characters may be cut between.
+_IN_WORD = r"[^\W_\u1100-\u1dff\u2000-\U0010ffff]"
+_ONE_IN_WORD = re.compile(_IN_WORD)
+_WORD_RUN = re.compile(_IN_WORD + "+")
+_WORD_TAIL = re.compile(_IN_WORD + r"+\Z")
 # What a snippet does not begin with once it has moved past the end of a cut word.
-_AFTER_WORD = frozenset(" \t\r\n.,;:!?")
-
-
-def _in_word(ch: str) -> bool:
-    """A letter or digit of a script written with spaces between words (not Chinese,
-    Japanese or Korean, whose characters may be cut between)."""
-    return ch.isalnum() and east_asian_width(ch) not in ("W", "F")
+_AFTER_WORD = re.compile(r"[ \t\r\n.,;:!?]+")
 
 
 def _word_bounds(text: str, start: int, end: int, first: int, first_end: int) -> tuple[int, int]:
     """``start`` and ``end`` moved inwards, by at most ``WORD_TRIM`` characters, off the
     middle of a word, so a snippet does not begin with "irty" nor end with "shal". Never
     past the first match. Only inwards: :func:`analysis.match_window` keeps the text up
-    to the unmoved ends, so a snippet of the window is the snippet of the whole text."""
-    if start > 0 and _in_word(text[start - 1]):
+    to the unmoved ends, so a snippet of the window is the snippet of the whole text.
+    (Regular expressions, not a loop a character: this runs for every hit of a page.)"""
+    if start > 0 and _ONE_IN_WORD.match(text, start - 1):
         limit = min(first, start + WORD_TRIM)
-        at = start
-        while at < limit and _in_word(text[at]):
-            at += 1
-        while at < limit and text[at] in _AFTER_WORD:  # "…The", not "…. The"
-            at += 1
+        run = _WORD_RUN.match(text, start, limit)
+        at = run.end() if run else start
+        after = _AFTER_WORD.match(text, at, limit)  # "…The", not "…. The"
+        at = after.end() if after else at
         if at < limit:
             start = at
-    if end < len(text) and _in_word(text[end]):
+    if end < len(text) and _ONE_IN_WORD.match(text, end):
         lowest = max(first_end, end - WORD_TRIM)
-        at = end
-        while at > lowest and _in_word(text[at - 1]):
-            at -= 1
-        if at > lowest:
-            end = at
+        tail = _WORD_TAIL.search(text, lowest, end) if lowest < end else None
+        if tail is not None and tail.start() > lowest:
+            end = tail.start()
     return start, end
 
 
