@@ -19,16 +19,10 @@ from qiyue.api.errors import invalid
 from qiyue.api.pagination import check_page_size, check_params
 from qiyue.api.rendering import render_json
 from qiyue.api.schemas import COMMON_ERRORS, ContractFilterParams
-from qiyue.search.backends.base import SORT_COLUMNS
-from qiyue.search.queries import search_filters, search_for
+from qiyue.search.queries import SORT_ORDERS, search_filters, search_for
 from qiyue.search.query import SearchError
 
 router = Router(tags=["search"])
-# The orders of queries.SORTS, for the schema (a menu on the API page), in a stable order.
-SORT_CHOICES: list[Any] = [
-    "relevance",
-    *(f"{sign}{key}" for key in SORT_COLUMNS for sign in ("-", "")),
-]
 
 
 class SearchParams(ContractFilterParams):
@@ -39,7 +33,7 @@ class SearchParams(ContractFilterParams):
     sort: str = Field(
         "relevance",
         description="Relevance (best first), or a date: `-` for the latest first.",
-        json_schema_extra={"enum": SORT_CHOICES},
+        json_schema_extra={"enum": list[Any](SORT_ORDERS)},
     )
     page: int = Field(
         1, ge=1, le=10_000, description="1 for the first page; pages reach the 1,000th hit."

@@ -87,7 +87,10 @@ class SearchResults:
         return self.page * self.page_size < self.total
 
 
-SORTS = {"relevance", *SORT_COLUMNS, *(f"-{k}" for k in SORT_COLUMNS)}
+# A search's orders: relevance, or a date, "-" for the latest first (in a stable order,
+# for menus and the API's schema).
+SORT_ORDERS = ("relevance", *(f"{sign}{key}" for key in SORT_COLUMNS for sign in ("-", "")))
+SORTS = frozenset(SORT_ORDERS)
 # The contract list's filters that narrow a search. Not its ``q`` (the search's own query)
 # nor its ``sort``: a search sorts by relevance or by one of SORTS.
 FILTER_KEYS = (
