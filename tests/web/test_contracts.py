@@ -374,6 +374,22 @@ def test_history_is_human_readable(login: Any, contract: Any) -> None:
     assert "<del>Internal</del> → <ins>Secret</ins>" in body
 
 
+def test_history_writes_amounts_and_dates_as_the_page_does(login: Any, contract: Any) -> None:
+    update_contract(
+        actor=contract.owner,
+        contract=contract,
+        data={"amount": "2500000.50", "expiry_date": "2027-03-31"},
+        version=1,
+    )
+    c = login(contract.owner)
+    body = c.get(detail(contract)).content.decode()  # 简体中文
+    assert "<del>1,200,000.00</del> → <ins>2,500,000.50</ins>" in body
+    assert "<ins>2027年3月31日</ins>" in body
+    c.post(reverse("web:language"), {"language": "en"})
+    body = c.get(detail(contract)).content.decode()
+    assert "<ins>2,500,000.50</ins>" in body and "<ins>March 31, 2027</ins>" in body
+
+
 # --- sharing ------------------------------------------------------------------------
 
 

@@ -47,7 +47,12 @@ def format_money(amount: Decimal | None, currency: str, *, language: str = "zh-h
     if amount is None:
         return ""
     symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-    return f"{symbol}{amount:,.2f}"
+    return f"{symbol}{format_amount(amount)}"
+
+
+def format_amount(amount: Decimal) -> str:
+    """1,200,000.00: grouped by thousands, two places, in either language (no symbol)."""
+    return f"{amount:,.2f}"
 
 
 def format_wan(amount: Decimal | None, currency: str) -> str:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +22,7 @@ from qiyue.audit.models import AuditEvent
 from qiyue.compliance.models import Severity
 from qiyue.contracts.lifecycle import TRANSITIONS
 from qiyue.contracts.models import Confidentiality, Contract, ContractState, Relation
+from qiyue.lib.money import format_amount
 
 CHOICE_LABELS: dict[str, Any] = {
     "state": ContractState,
@@ -79,9 +85,49 @@ def _field_label(name: str) -> str:
         return name
 
 
+# Dates of the money events' data (MONEY_DETAILS) that are not contract fields.
+_OTHER_DATES = frozenset({"due_date", "date"})
+
+
+@functools.cache
+def _kind(name: str) -> str:
+    """``"decimal"``, ``"date"`` or ``""`` for a contract field's name (or another name)."""
+    if name in _OTHER_DATES:
+        return "date"
+    try:
+        field = Contract._meta.get_field(name)
+    except FieldDoesNotExist:
+        return ""
+    if isinstance(field, models.DecimalField):
+        return "decimal"
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return "date"
+    return ""
+
+
+def _localized(name: str, value: Any) -> str | None:
+    """An amount or a date as the rest of the page writes it (grouped digits, the
+    language's date), or None when ``value`` is not one (an old event's odd value)."""
+    kind = _kind(name)
+    if kind == "decimal":
+        try:
+            return format_amount(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return None
+    if kind == "date":
+        try:
+            day = parse_date(str(value))
+        except ValueError:
+            return None
+        return date_format(day) if day is not None else None
+    return None
+
+
 def _value(name: str, value: Any, names: dict[str, dict[str, str]]) -> str:
     if value in (None, "", []):
         return "—"
+    if (text := _localized(name, value)) is not None:
+        return text
     if name in CHOICE_LABELS:
         try:
             return str(CHOICE_LABELS[name](value).label)
