@@ -81,6 +81,18 @@ def _jobs_run_eagerly() -> Iterator[None]:
     HUEY.immediate = previous
 
 
+@pytest.fixture(autouse=True)
+def _search_caches_start_empty() -> None:
+    """The search keeps, per process, each visibility key's SQL with the form it chose
+    for it (by the contracts there were then) and the text of recent pages. A test
+    starts without another test's: the form decides how many statements a search
+    costs, which tests pin."""
+    from qiyue.search import pagecache, queries
+
+    queries._ALLOWED_SQL.clear()
+    pagecache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _audit_log_may_be_flushed_between_transactional_tests() -> Iterator[None]:
     """``transaction=True`` tests end with Django's flush (DELETE on SQLite, TRUNCATE on

@@ -50,8 +50,8 @@ def test_sales_accepts_proposed_amount_and_dates(page: Any, shot: Any, tmp_path:
     expect(proposals.locator('[data-field="effective_date"]')).to_have_count(0)
     expect(proposals.locator('[data-field="amount"]')).to_have_count(0)
     history = page.get_by_test_id("history")
-    expect(history).to_contain_text("3456000.00")
-    expect(history).to_contain_text("2024-11-08")
+    expect(history).to_contain_text("3,456,000.00")
+    expect(history).to_contain_text("2024年11月8日")
     shot(page, "30-review-accepted")
 
     # The evidence of a remaining proposal, marked in the whole text.

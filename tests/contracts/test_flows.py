@@ -286,7 +286,7 @@ def test_amendment_changes_the_contract_only_once_approved_by_someone_else(org: 
             for e in describe(history_for(org.sales1, c), names={})
             if e.label == "Amended (amendment approved)"
         ]
-    assert ("Amount", "100000.00", "150000.00") in entry.changes
+    assert ("Amount", "100,000.00", "150,000.00") in entry.changes
     assert entry.actor == str(org.legal)
     with pytest.raises(ContractError):
         flows.approve_amendment(actor=org.legal, amendment=a)  # decided already
