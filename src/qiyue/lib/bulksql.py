@@ -36,7 +36,7 @@ def max_params(connection: Any) -> int:
 
 def in_ids(connection: Any, ids: Sequence[int]) -> tuple[str, list[Any]]:
     """A condition on a column for "one of ``ids``" and its parameters, to follow the
-    column: ``IN (?, ?, …)`` on SQLite; ``= ANY(%s)`` with one array on PostgreSQL,
+    column: ``IN (%s, %s, …)`` on SQLite; ``= ANY(%s)`` with one array on PostgreSQL,
     where psycopg would otherwise parse a statement of 500 marks anew each time (6 ms)."""
     if connection.vendor == "postgresql":
         return "= ANY(%s)", [list(ids)]

@@ -38,6 +38,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
+from qiyue.lib.bulksql import in_ids
 from qiyue.lib.crypto import (
     decrypt_bytes,
     encrypt_bytes,
@@ -442,10 +443,10 @@ class SqliteBackend(SearchBackend):
     def _delete(self, cur: Any, contract_ids: list[int], generation: str) -> None:
         """Take these contracts' entries out of the index, where they have one."""
         _fts, terms = _names(generation)
-        marks = ", ".join(["%s"] * len(contract_ids))
+        one_of, params = in_ids(connection, contract_ids)
         cur.execute(
-            f"SELECT contract_id, wrapped_key, sealed FROM {terms} WHERE contract_id IN ({marks})",
-            contract_ids,
+            f"SELECT contract_id, wrapped_key, sealed FROM {terms} WHERE contract_id {one_of}",
+            params,
         )
         found = cur.fetchall()
         by_table: dict[str, list[list[Any]]] = {}
@@ -455,7 +456,7 @@ class SqliteBackend(SearchBackend):
         for fts, rows in by_table.items():
             cur.executemany(_unindex_sql(fts), rows)
         if found:
-            cur.execute(f"DELETE FROM {terms} WHERE contract_id IN ({marks})", contract_ids)
+            cur.execute(f"DELETE FROM {terms} WHERE contract_id {one_of}", params)
 
     @staticmethod
     def _unindex(cur: Any, fts: str, contract_id: int, sealed_row: Any) -> list[str]:
