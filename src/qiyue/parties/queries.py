@@ -35,9 +35,13 @@ def party_for(user: Any, pk: int, action: str = "view") -> Party:
     return party
 
 
+def _offered(user: Any, q: str) -> QuerySet[Party]:
+    return parties_for(user, q=q).exclude(status=Party.Status.BLOCKED)
+
+
 def party_choices_for(user: Any, *, q: str = "", limit: int = 20) -> QuerySet[Party]:
     """Customers offered in pickers and autocomplete."""
-    return parties_for(user, q=q).exclude(status=Party.Status.BLOCKED)[:limit]
+    return _offered(user, q)[:limit]
 
 
 def party_options_for(
@@ -47,8 +51,7 @@ def party_options_for(
     options: two columns, not whole customers with their owners and departments (200 of
     them were most of a search page's time). ``chosen``, when the user may see it, comes
     first if it is not among them, so a filter on an older customer stays chosen."""
-    offered = parties_for(user, q=q).exclude(status=Party.Status.BLOCKED)
-    options = list(offered.values_list("pk", "name")[:limit])
+    options = list(_offered(user, q).values_list("pk", "name")[:limit])
     if chosen is not None and all(pk != chosen for pk, _name in options):
         options[:0] = parties_for(user).filter(pk=chosen).values_list("pk", "name")
     return options
